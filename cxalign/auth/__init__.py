@@ -1,0 +1,1 @@
+"""Staff accounts: sign up, log in, log out, change password."""
