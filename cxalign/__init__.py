@@ -65,7 +65,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 # Feature blueprints, each in its own package with a ``routes.bp``.
-OPTIONAL_BLUEPRINTS: tuple[str, ...] = ()
+OPTIONAL_BLUEPRINTS: tuple[str, ...] = (
+    "instruments",
+    "surveys",
+    "respond",
+    "results",
+    "api",
+    "organisations",
+)
 
 
 def register_feature(app: Flask, module: str) -> None:
@@ -93,6 +100,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from cxalign.cli import cli
+    from cxalign.cli import cli, register_feature_commands
 
+    register_feature_commands()
     app.cli.add_command(cli)

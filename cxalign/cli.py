@@ -33,3 +33,17 @@ def demo_command(if_empty: bool) -> None:
     db.session.commit()
     click.echo(f"Demo organisation: {organisation.name}")
     click.echo(f"Log in at http://127.0.0.1:5000/auth/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def register_feature_commands() -> None:
+    """Feature packages add their commands to ``cli`` in their own ``commands`` module."""
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+
+
+COMMAND_MODULES = (
+    "cxalign.surveys.commands",
+    "cxalign.results.commands",
+)

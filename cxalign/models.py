@@ -8,8 +8,10 @@ survey uses can never be deleted (``RESTRICT``).
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, date, datetime
 
@@ -68,6 +70,17 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """Tokens are stored only as SHA-256: they are long random values, so no salt is needed."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def derive_link_token(secret_key: str, nonce: str) -> str:
+    """A personal-link token: HMAC-SHA256 of a random 128-bit nonce under the app's secret.
+
+    The database keeps only the nonce and the token's hash, so a copy of the database alone
+    opens no questionnaire; with the secret, the same link can be sent again in a reminder.
+    Rotating SECRET_KEY therefore invalidates every personal link (see docs).
+    """
+    digest = hmac.new(secret_key.encode(), f"respondent-link:{nonce}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
 class Role(enum.StrEnum):
@@ -404,6 +417,7 @@ class Respondent(db.Model):
     # An identifier from an imported file (the CSV's ``respondent`` column).
     external_ref: Mapped[str | None] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_nonce: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(12), default=RespondentStatus.INVITED)
     source: Mapped[str] = mapped_column(String(20), default="invited")
     last_page: Mapped[int] = mapped_column(Integer, default=0)
@@ -423,11 +437,16 @@ class Respondent(db.Model):
         back_populates="respondent", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    def issue_token(self) -> str:
-        """Give the respondent a fresh personal-link token; only its hash is kept."""
-        token = new_token()
+    def issue_token(self, secret_key: str) -> str:
+        """Give the respondent a new personal link (any earlier link stops working)."""
+        self.link_nonce = secrets.token_hex(16)
+        token = derive_link_token(secret_key, self.link_nonce)
         self.token_hash = hash_token(token)
         return token
+
+    def link_token(self, secret_key: str) -> str:
+        """The respondent's current personal-link token, for invitations and reminders."""
+        return derive_link_token(secret_key, self.link_nonce)
 
 
 class Response(db.Model):

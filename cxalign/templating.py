@@ -41,12 +41,15 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject_navigation():
         from cxalign.access import current_membership, memberships_of
+        from cxalign.navigation import navigation_for
 
         if not current_user.is_authenticated:
             return {}
         if "nav_memberships" not in g:
             g.nav_memberships = memberships_of(current_user)
+        membership = current_membership()
         return {
             "nav_memberships": g.nav_memberships,
-            "current_membership": current_membership(),
+            "current_membership": membership,
+            "nav_links": navigation_for(membership),
         }

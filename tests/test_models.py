@@ -46,7 +46,7 @@ def survey(make_organisation):
 
 def add_respondent(survey, group="executive", email=None) -> tuple[Respondent, str]:
     respondent = Respondent(survey=survey, group=group, email=email)
-    token = respondent.issue_token()
+    token = respondent.issue_token("test-secret-key")
     db.session.add(respondent)
     db.session.commit()
     return respondent, token
@@ -56,12 +56,22 @@ def test_only_the_token_hash_is_stored(survey):
     respondent, token = add_respondent(survey)
     assert len(token) >= 43  # 256 bits in URL-safe base64
     assert respondent.token_hash == hash_token(token)
-    assert token not in respondent.token_hash
+    stored = " ".join(str(getattr(respondent, c.key)) for c in Respondent.__table__.columns)
+    assert token not in stored
+
+
+def test_the_same_link_can_be_sent_again_but_not_without_the_secret(survey):
+    respondent, token = add_respondent(survey)
+    assert respondent.link_token("test-secret-key") == token
+    assert respondent.link_token("another-secret") != token
+    reissued = respondent.issue_token("test-secret-key")
+    assert reissued != token
+    assert respondent.token_hash == hash_token(reissued)
 
 
 def test_token_hashes_are_unique(survey):
     first, _ = add_respondent(survey)
-    twin = Respondent(survey=survey, group="executive", token_hash=first.token_hash)
+    twin = Respondent(survey=survey, group="executive", token_hash=first.token_hash, link_nonce="x")
     db.session.add(twin)
     with pytest.raises(IntegrityError):
         db.session.commit()

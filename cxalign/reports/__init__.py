@@ -1,0 +1,1 @@
+"""Reports: dashboard view-model, server-side SVG charts and PDF rendering."""
