@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b55f138a76f2
+Revision ID: 19efc991afb0
 Revises: 
-Create Date: 2026-11-23 09:25:28.298900
+Create Date: 2026-11-23 09:37:38.886423
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b55f138a76f2'
+revision = '19efc991afb0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -256,6 +256,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=True),
     sa.Column('external_ref', sa.String(length=100), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('link_nonce', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('last_page', sa.Integer(), nullable=False),
