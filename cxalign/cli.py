@@ -46,4 +46,5 @@ def register_feature_commands() -> None:
 COMMAND_MODULES = (
     "cxalign.surveys.commands",
     "cxalign.results.commands",
+    "cxalign.reports.commands",
 )

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("Team", "organisations.members", ("organisations.members",), MANAGE_ROLES),
     ("Outbox", "surveys.outbox", ("surveys.outbox",), MANAGE_ROLES),
     ("Settings", "organisations.settings", ("organisations.settings",), MANAGE_ROLES),
+    ("API tokens", "api.tokens", ("api.tokens",), MANAGE_ROLES),
 )
 
 
