@@ -1,5 +1,6 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= python3
+PYTEST_ARGS ?= -n auto
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
