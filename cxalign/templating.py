@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, g
+from flask import Flask
 from flask_login import current_user
 
 from cxalign.instrument.spec import GROUP_LABELS
@@ -45,11 +45,10 @@ def register(app: Flask) -> None:
 
         if not current_user.is_authenticated:
             return {}
-        if "nav_memberships" not in g:
-            g.nav_memberships = memberships_of(current_user)
+        memberships = memberships_of(current_user)
         membership = current_membership()
         return {
-            "nav_memberships": g.nav_memberships,
+            "nav_memberships": memberships,
             "current_membership": membership,
-            "nav_links": navigation_for(membership),
+            "nav_links": navigation_for(membership, memberships),
         }
