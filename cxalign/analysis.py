@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from cxalign.extensions import db
 from cxalign.instrument.spec import GROUPS, InstrumentSpec
@@ -49,35 +50,58 @@ def scoring_settings(survey: Survey) -> ScoringSettings:
 
 
 def load_answers(survey: Survey, item_codes: tuple[str, ...]) -> AnswerMatrix:
-    """All counted answers of the survey as a matrix, in two queries and numpy indexing."""
+    """All counted answers of the survey as a matrix.
+
+    Built for 10,000 respondents x 60 items (benchmarks/bench_scoring_db.py): no join to
+    ``item`` (item ids map to columns through one small query); the answer and "don't
+    know" folded into one integer in SQL (-1 = don't know, 0 = no value); rows read with
+    a plain DB-API cursor straight into numpy instead of 600,000 SQLAlchemy rows. The SQL
+    is compiled with literal binds: its only values are the survey id (an int) and the
+    counted statuses (constants), never user input.
+    """
+    counted = (Respondent.survey_id == survey.id, Respondent.status.in_(COUNTED_STATUSES))
     respondents = db.session.execute(
-        select(Respondent.id, Respondent.group)
-        .where(Respondent.survey_id == survey.id, Respondent.status.in_(COUNTED_STATUSES))
-        .order_by(Respondent.id)
+        select(Respondent.id, Respondent.group).where(*counted).order_by(Respondent.id)
     ).all()
     if not respondents:
         return AnswerMatrix.empty(item_codes)
-    respondent_ids = np.fromiter(
-        (r.id for r in respondents), dtype=np.int64, count=len(respondents)
-    )
+    respondent_ids = np.fromiter((r.id for r in respondents), np.int64, len(respondents))
     groups = np.array([r.group for r in respondents], dtype=object)
 
-    rows = db.session.execute(
-        select(Response.respondent_id, Item.code, Response.value, Response.dont_know)
-        .join(Item, Item.id == Response.item_id)
+    column_of = {code: j for j, code in enumerate(item_codes)}
+    items = sorted(
+        db.session.execute(
+            select(Item.id, Item.code).where(Item.instrument_id == survey.instrument_id)
+        ).all()
+    )
+    item_ids = np.array([item.id for item in items], dtype=np.int64)
+    item_columns = np.array([column_of.get(item.code, -1) for item in items], dtype=np.int64)
+
+    answer = case((Response.dont_know, -1), else_=func.coalesce(Response.value, 0))
+    query = (
+        select(Response.respondent_id, Response.item_id, answer)
         .join(Respondent, Respondent.id == Response.respondent_id)
-        .where(Respondent.survey_id == survey.id, Respondent.status.in_(COUNTED_STATUSES))
-    ).all()
+        .where(*counted)
+    )
+    connection = db.session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    data = np.fromiter(chain.from_iterable(rows), np.int64, 3 * len(rows)).reshape(-1, 3)
+
     values = np.full((len(respondents), len(item_codes)), np.nan)
     dont_know = np.zeros((len(respondents), len(item_codes)), dtype=bool)
-    if rows:
-        column_of = {code: j for j, code in enumerate(item_codes)}
-        respondent_col, code_col, value_col, dk_col = zip(*rows, strict=True)
-        row_index = np.searchsorted(respondent_ids, np.asarray(respondent_col, dtype=np.int64))
-        col_index = np.fromiter((column_of[c] for c in code_col), dtype=np.int64, count=len(rows))
-        answered = np.array([v if v is not None else np.nan for v in value_col], dtype=float)
-        values[row_index, col_index] = answered
-        dont_know[row_index, col_index] = np.asarray(dk_col, dtype=bool)
+    row = np.searchsorted(respondent_ids, data[:, 0])
+    column = item_columns[np.searchsorted(item_ids, data[:, 1])]
+    code = data[:, 2]
+    answered = (column >= 0) & (code > 0)
+    values[row[answered], column[answered]] = code[answered]
+    unknown = (column >= 0) & (code == -1)
+    dont_know[row[unknown], column[unknown]] = True
     return AnswerMatrix(item_codes, groups, values, dont_know)
 
 

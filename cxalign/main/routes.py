@@ -31,7 +31,14 @@ def home():
                 .order_by(Survey.created_at.desc(), Survey.id.desc())
             )
         )
-    return render_template("main/home.html", membership=membership, surveys=surveys)
+    from cxalign.surveys.routes import home_context
+
+    return render_template(
+        "main/home.html",
+        membership=membership,
+        surveys=surveys,
+        **home_context(membership, surveys),
+    )
 
 
 @bp.post("/organisations/switch")
