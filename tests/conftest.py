@@ -52,6 +52,11 @@ def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
     admin.dispose()
 
 
+# Apps that tests build for themselves; their engines are disposed after each test so no
+# connection is left for the garbage collector (psycopg warns, and warnings are errors).
+_extra_apps: list[Flask] = []
+
+
 def make_test_app(database_url: str, instance: Path, **overrides) -> Flask:
     from cxalign.config import normalise_database_url
 
@@ -66,7 +71,19 @@ def make_test_app(database_url: str, instance: Path, **overrides) -> Flask:
         "PUBLIC_BASE_URL": "http://localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _extra_apps.append(app)
+    return app
+
+
+def dispose_extra_apps(keep: Flask) -> None:
+    while _extra_apps:
+        extra = _extra_apps.pop()
+        if extra is keep:
+            continue
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +118,7 @@ def app_context(app) -> Iterator[None]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+    dispose_extra_apps(keep=app)
 
 
 @pytest.fixture
