@@ -18,7 +18,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from cxalign import create_app
-from cxalign.extensions import db
+from cxalign.extensions import db, limiter
 from cxalign.models import Membership, Organisation, Role, User
 
 PASSWORD = "correct-horse-battery"
@@ -119,6 +119,11 @@ def app_context(app) -> Iterator[None]:
         empty_all_tables()
         db.session.remove()
     dispose_extra_apps(keep=app)
+    # Flask-Limiter's one Limiter takes `enabled` from the last app that called init_app:
+    # a test that builds a rate-limited app must not leave limits on for the tests after it.
+    if limiter.enabled:
+        limiter.reset()
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 
 @pytest.fixture
