@@ -12,8 +12,11 @@ built-in instrument:
   team does). Some CX professionals answer "don't know" on compensation items. Reverse-
   coded items are answered consistently: the generator works in the "higher is better"
   direction and stores the raw answer the respondent would have ticked.
-* **wave 2**, open: a few respondents invited, some started, some completed, with
-  invitations and reminders in the outbox, so the status page shows a live wave.
+* **wave 2**, open, the next wave of wave 1 in the same series: respondents invited,
+  some started, some completed, with invitations and reminders in the outbox, so the
+  status page shows a live wave. Enough people in both groups have completed for its
+  results to show, so its dashboard already has a trend against wave 1 (the gaps on
+  advice and funding narrowing by more than their uncertainty).
 
 Everything is inserted in bulk, so seeding takes well under two seconds.
 """
@@ -271,7 +274,7 @@ def _seed_wave_2(organisation, instrument, owner, rng, now, previous: Survey) ->
     cx = cx[:24]
     respondents = _respondents(survey, executives, cx, opened, now - opened, rng)
     # Who has done what so far: completed first, then started, the rest only invited.
-    progress = {EXEC: (2, 1), CX: (10, 4)}
+    progress = {EXEC: (4, 1), CX: (14, 4)}
     done, partial = [], []
     for group, (n_done, n_started) in progress.items():
         members = [r for r in respondents if r.group == group]

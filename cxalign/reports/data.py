@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -24,6 +25,9 @@ from cxalign.analysis import CommentGroup, SurveyAnalysis
 from cxalign.instrument.spec import GROUP_LABELS, GROUPS
 from cxalign.reports import charts
 from cxalign.scoring import DimensionGroupStats, DimensionResult, ItemGroupStats, ItemResult
+
+if TYPE_CHECKING:
+    from cxalign.trends import Trend
 
 __all__ = [
     "CLASSIFICATION_LABELS",
@@ -335,6 +339,8 @@ class ReportData:
     comments: tuple[CommentSection, ...]
     notices: tuple[Notice, ...]  # warnings first
     counts: dict[str, int]  # dimensions per classification key, items per classification key
+    # Waves of the series up to this one (cxalign.trends); None unless two have results.
+    trend: Trend | None = None
 
     @property
     def items(self) -> tuple[ItemRow, ...]:
@@ -364,6 +370,7 @@ class ReportCharts:
     gaps: Markup  # diverging bars with confidence intervals
     importance_performance: Markup
     items: dict[str, Markup]  # per dimension code: the items' dumbbell
+    trend: Markup | None = None  # the alignment index across waves, when there is a trend
 
 
 # --------------------------------------------------------------------------- building
@@ -794,8 +801,13 @@ def build_report(
     comments: Sequence[CommentGroup],
     *,
     generated_on: date | None = None,
+    trend: Trend | None = None,
 ) -> ReportData:
-    """The report view-model: every figure from ``analysis.result``, plus readings."""
+    """The report view-model: every figure from ``analysis.result``, plus readings.
+
+    ``trend`` (from :func:`cxalign.trends.survey_trend`) is kept only when at least two
+    waves have results: a single wave has nothing to compare with.
+    """
     result = analysis.result
     item_rows = {item.code: _item_row(item, analysis) for item in result.items}
     dimensions = tuple(
@@ -892,6 +904,7 @@ def build_report(
         comments=_comments(comments, analysis, meta.comment_minimum),
         notices=tuple(notices),
         counts=counts,
+        trend=trend if trend is not None and trend.has_trend else None,
     )
 
 
@@ -966,12 +979,45 @@ def build_charts(report: ReportData) -> ReportCharts:
         )
         for d in report.dimensions
     }
-    return ReportCharts(dumbbell, gaps, ipa, item_charts)
+    return ReportCharts(dumbbell, gaps, ipa, item_charts, trend_chart(report.trend))
 
 
-def report_for_survey(survey, analysis: SurveyAnalysis | None = None) -> ReportData:
-    """Score a survey in the database (unless given its analysis) and build its report."""
+def trend_chart(trend: Trend | None) -> Markup | None:
+    """The alignment index per wave (withheld waves break the line)."""
+    if trend is None or not trend.has_trend:
+        return None
+    values = tuple(w.alignment_index for w in trend.waves)
+    shown = [v for v in values if v is not None]
+    # A 0–100 axis would flatten the movement; start at the decade below the lowest value.
+    y_min = max(0.0, 10.0 * (min(shown) // 10.0) - 10.0)
+    return charts.trend_line_chart(
+        [charts.TrendSeries("Alignment index", values)],
+        [w.meta.chart_label for w in trend.waves],
+        title="Alignment index across waves",
+        y_label="Alignment index",
+        y_min=y_min,
+        y_max=100.0,
+    )
+
+
+def report_for_survey(
+    survey,
+    analysis: SurveyAnalysis | None = None,
+    *,
+    with_trend: bool = False,
+    trend: Trend | None = None,
+) -> ReportData:
+    """Score a survey in the database (unless given its analysis) and build its report.
+
+    ``with_trend`` also scores the earlier waves of its series (unless ``trend`` is given).
+    """
     from cxalign.analysis import analyse_survey, load_comments
 
     analysis = analysis or analyse_survey(survey)
-    return build_report(survey_meta(survey), analysis, load_comments(survey, analysis.result))
+    if trend is None and with_trend:
+        from cxalign.trends import survey_trend
+
+        trend = survey_trend(survey, analysis)
+    return build_report(
+        survey_meta(survey), analysis, load_comments(survey, analysis.result), trend=trend
+    )

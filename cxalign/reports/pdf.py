@@ -14,8 +14,10 @@ resolve relative references against: a reference such as ``/static/css/report.cs
 reaches the fetcher exactly as written, and nothing can turn into a network address.
 
 Caching. A rendered PDF is kept in the ``rendered_report`` table, one row per survey and
-paper size, keyed by the survey's data version (which changes with any answer, comment
-or setting) plus a fingerprint of the report layout. Every worker and host shares it.
+paper size, keyed by the data version of the survey and of every earlier wave its trend
+section draws on (``cxalign.trends.series_data_version``: it changes with any answer,
+comment or setting of any of those waves, and when a wave joins or leaves the series)
+plus a fingerprint of the report layout. Every worker and host shares it.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from cxalign import ROOT
-from cxalign.analysis import SurveyAnalysis, analyse_survey, data_version, load_comments
+from cxalign.analysis import SurveyAnalysis, analyse_survey
 from cxalign.extensions import db
 from cxalign.models import RenderedReport, Survey
-from cxalign.reports.data import ReportData, build_charts, build_report, survey_meta
+from cxalign.reports.data import ReportData, build_charts, report_for_survey
+from cxalign.trends import series_data_version, survey_trend
 
 __all__ = [
     "BASE_URL",
@@ -72,6 +75,7 @@ LAYOUT_FILES = (
     ROOT / "static" / "css" / "report.css",
     METHODOLOGY,
     Path(__file__).parent,
+    ROOT / "cxalign" / "trends.py",
 )
 
 
@@ -227,9 +231,17 @@ def render_survey_pdf(
     survey: Survey, paper: str = "a4", analysis: SurveyAnalysis | None = None
 ) -> bytes:
     """Score the survey (unless given its analysis) and render its report, uncached."""
+    return _render_survey_pdf(survey, paper, analysis)[0]
+
+
+def _render_survey_pdf(
+    survey: Survey, paper: str, analysis: SurveyAnalysis | None = None
+) -> tuple[bytes, str]:
+    """The PDF and the series data version it was drawn from."""
     analysis = analysis or analyse_survey(survey)
-    report = build_report(survey_meta(survey), analysis, load_comments(survey, analysis.result))
-    return render_pdf(render_report_html(report, paper), paper)
+    trend = survey_trend(survey, analysis)
+    report = report_for_survey(survey, analysis, trend=trend)
+    return render_pdf(render_report_html(report, paper), paper), trend.data_version
 
 
 # --------------------------------------------------------------------------- cache
@@ -262,14 +274,15 @@ def cache_key(survey: Survey, version: str) -> str:
 def get_report_pdf(survey: Survey, paper: str = "a4") -> tuple[bytes, bool]:
     """The survey's report as PDF bytes, and whether it came from the cache.
 
-    A cached copy is used while the survey's data version (answers, comments, settings)
-    and the report layout are unchanged; otherwise the report is rendered and the cache
-    row for this survey and paper is replaced. The cache write is committed here: it is
+    A cached copy is used while the data version of the survey and of the earlier waves
+    in its trend (answers, comments, settings) and the report layout are unchanged;
+    otherwise the report is rendered and the cache row for this survey and paper is
+    replaced. The cache write is committed here: it is
     independent of whatever else the caller does. Raises ``ValueError`` for an unknown
     paper size.
     """
     paper = check_paper(paper)
-    key = cache_key(survey, data_version(survey))
+    key = cache_key(survey, series_data_version(survey))
     pdf = db.session.scalar(
         select(RenderedReport.pdf).where(
             RenderedReport.survey_id == survey.id,
@@ -280,11 +293,10 @@ def get_report_pdf(survey: Survey, paper: str = "a4") -> tuple[bytes, bool]:
     if pdf is not None:
         return bytes(pdf), True
 
-    analysis = analyse_survey(survey)
-    pdf = render_survey_pdf(survey, paper, analysis)
+    pdf, version = _render_survey_pdf(survey, paper)
     # Answers that arrived while rendering would make this copy stale at once: keep it
     # only when the data it was drawn from is still the data the key names.
-    if cache_key(survey, analysis.data_version) == key:
+    if cache_key(survey, version) == key:
         _store(survey.id, paper, key, pdf)
     return pdf, False
 

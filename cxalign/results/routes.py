@@ -10,10 +10,13 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from cxalign.access import get_survey_or_404
+from cxalign.analysis import analyse_survey
 from cxalign.extensions import db
 from cxalign.models import AuditEvent, Survey
 from cxalign.reports.data import build_charts, report_for_survey
 from cxalign.reports.pdf import PAPERS, get_report_pdf
+from cxalign.surveys.waves import next_waves, previous_wave
+from cxalign.trends import survey_trend
 
 bp = Blueprint("results", __name__, url_prefix="/surveys")
 
@@ -21,9 +24,12 @@ bp = Blueprint("results", __name__, url_prefix="/surveys")
 @bp.get("/<int:survey_id>/results")
 @login_required
 def dashboard(survey_id: int):
-    """The gap dashboard: every figure from the survey's one scoring result."""
+    """The gap dashboard: every figure from the survey's one scoring result, and the
+    trend across the earlier waves of its series (each from its own scoring result)."""
     survey = get_survey_or_404(survey_id)
-    report = report_for_survey(survey)
+    analysis = analyse_survey(survey)
+    trend = survey_trend(survey, analysis)
+    report = report_for_survey(survey, analysis, trend=trend)
     return render_template(
         "results/dashboard.html",
         survey=survey,
@@ -31,6 +37,10 @@ def dashboard(survey_id: int):
         charts=build_charts(report),
         papers=PAPERS,
         survey_url=_survey_url(survey),
+        trend=trend,
+        previous_wave=previous_wave(survey),
+        next_waves=next_waves(survey),
+        wave_url=lambda wave_id: url_for("results.dashboard", survey_id=wave_id),
     )
 
 

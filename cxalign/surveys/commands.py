@@ -6,6 +6,7 @@
     flask --app app cxalign send-invitations 7
     flask --app app cxalign send-reminders 7
     flask --app app cxalign close-survey 7
+    flask --app app cxalign next-wave 7 --title "Wave 2" --carry-over
 
 Each prints what it did; the last line is the useful value (an id or a count).
 """
@@ -21,6 +22,7 @@ from cxalign.cli import cli, fail
 from cxalign.extensions import db
 from cxalign.models import Instrument, Organisation, Survey
 from cxalign.surveys import operations as ops
+from cxalign.surveys import waves
 
 
 def find_organisation(reference: str) -> Organisation:
@@ -187,3 +189,44 @@ def send_reminders_command(survey_id: int) -> None:
     db.session.commit()
     click.echo("Reminders delivered:")
     click.echo(delivered)
+
+
+@cli.command("next-wave")
+@click.argument("survey_id", type=int)
+@click.option(
+    "--title", default=None, help="Default: the survey's title with the next wave number."
+)
+@click.option(
+    "--instrument",
+    default=None,
+    help="'builtin' or an instrument id; default: the same instrument version.",
+)
+@click.option(
+    "--carry-over/--no-carry-over",
+    default=True,
+    show_default=True,
+    help="Invite the same respondents again, each with a new personal link.",
+)
+def next_wave_command(survey_id: int, title: str | None, instrument: str | None, carry_over: bool):
+    """Start the next wave of a survey as a draft and print its id on the last line."""
+    survey = find_survey(survey_id)
+    chosen = find_instrument(instrument, survey.organisation) if instrument else None
+    if title is not None and not title.strip():
+        fail("--title cannot be empty.")
+    try:
+        started = waves.start_next_wave(
+            survey, title=title, instrument=chosen, carry_over_respondents=carry_over, user=None
+        )
+    except ops.SurveyError as error:
+        db.session.rollback()
+        fail(str(error))
+    db.session.commit()
+    wave = started.survey
+    click.echo(
+        f"Created draft wave {wave.title!r} after survey {survey.id} (series {wave.series_key})"
+    )
+    click.echo(
+        f"Instrument: {wave.instrument.label} ({started.shared_dimensions} dimensions comparable)"
+    )
+    click.echo(f"Respondents carried over with new personal links: {started.carried_over}")
+    click.echo(wave.id)

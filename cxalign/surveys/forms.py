@@ -154,3 +154,29 @@ class LinkOnlyRespondentForm(FlaskForm):
         description="Only you see it, to remember whom you gave the link to.",
     )
     submit = SubmitField("Add and show link")
+
+
+class NextWaveForm(FlaskForm):
+    """Start the next wave of a survey (choices and the carry-over label set by the view)."""
+
+    title = StringField(
+        "Title of the new wave",
+        validators=[DataRequired(), Length(max=200)],
+        description="Respondents see it in their invitation and at the top of every page.",
+    )
+    instrument = SelectField(
+        "Instrument",
+        coerce=int,
+        description="The same version keeps every dimension comparable. A newer version or "
+        "another instrument works too, but trends only compare the dimensions present in "
+        "both waves (matched by their code).",
+    )
+    carry_over = BooleanField(
+        "Carry over respondents",
+        default=True,
+        description="Everyone on this wave's list who was not revoked or erased is invited "
+        "again, each with a new personal link: the links of this wave keep opening this wave "
+        "only. People who joined through an open link are not carried over; create an open "
+        "link for the new wave instead.",
+    )
+    submit = SubmitField("Create the next wave as a draft")

@@ -25,9 +25,12 @@ from cxalign.extensions import db
 from cxalign.instrument.spec import GROUP_LABELS, GROUPS
 from cxalign.mail import mail_configured
 from cxalign.models import EmailMessage, Instrument, Respondent, Survey, SurveyStatus, utcnow
+from cxalign.security import database_int
 from cxalign.surveys import operations as ops
+from cxalign.surveys import waves
 from cxalign.surveys.forms import (
     LinkOnlyRespondentForm,
+    NextWaveForm,
     PasteRespondentsForm,
     SurveyForm,
     UploadRespondentsForm,
@@ -186,7 +189,7 @@ def render_detail(survey: Survey, *, status_code: int = 200, **extra):
     """The survey page; POST handlers that must show something once render it directly."""
     if not can_manage(survey.organisation_id):
         return redirect(url_for("surveys.status", survey_id=survey.id))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=database_int))
     listed = (
         Respondent.survey_id == survey.id,
         Respondent.source != "open_link",
@@ -231,6 +234,7 @@ def render_detail(survey: Survey, *, status_code: int = 200, **extra):
         "paste_form": extra.pop("paste_form", None) or PasteRespondentsForm(prefix="paste"),
         "upload_form": extra.pop("upload_form", None) or UploadRespondentsForm(prefix="upload"),
         "one_form": extra.pop("one_form", None) or LinkOnlyRespondentForm(prefix="one"),
+        "series": waves.series_of(survey),
     }
     context.update(extra)
     return render_template("surveys/detail.html", **context), status_code
@@ -297,6 +301,87 @@ def delete(survey_id: int):
     db.session.commit()
     flash(f"Draft “{title}” deleted.", "success")
     return redirect(url_for("main.home"))
+
+
+# Waves ---------------------------------------------------------------------
+
+
+def _next_wave_instruments(survey: Survey) -> list[SelectChoice]:
+    """Instruments the next wave may use: those sharing a dimension with this wave's."""
+    current = survey.instrument
+    total = len(current.dimensions)
+    choices = []
+    for instrument in ops.instrument_choices(survey.organisation):
+        shared = len(waves.shared_dimension_codes(current, instrument))
+        if not shared:
+            continue
+        if instrument.id == current.id:
+            note = "same version"
+        elif instrument.key == current.key and instrument.version > current.version:
+            note = "newer version"
+        else:
+            note = "built-in" if instrument.is_builtin else "other instrument"
+        label = f"{instrument.label} · {note} · {shared} of {total} dimensions"
+        choices.append(SelectChoice(instrument.id, label))
+    return choices
+
+
+@bp.route("/<int:survey_id>/next-wave", methods=["GET", "POST"])
+def next_wave(survey_id: int):
+    """Start the next wave of this survey: same settings, optionally the same people."""
+    survey = get_survey_or_404(survey_id, manage=True)
+    if survey.status == SurveyStatus.DRAFT:
+        flash("A draft has not run yet, so it cannot have a next wave: open it first.", "error")
+        return _back(survey)
+    series = waves.series_of(survey)
+    carried = len(waves.carried_respondents(survey))
+    form = NextWaveForm()
+    form.instrument.choices = _next_wave_instruments(survey)
+    if survey.personal_data_purged_at is not None:
+        del form.carry_over
+    else:
+        people = "person" if carried == 1 else "people"
+        form.carry_over.label.text = (
+            f"Carry over respondents ({carried} {people}, new personal links)"
+        )
+    if request.method == "GET":
+        form.title.data = waves.default_next_title(survey, series)
+        form.instrument.data = survey.instrument_id
+    if form.validate_on_submit():
+        instrument = db.session.get(Instrument, form.instrument.data)
+        try:
+            started = waves.start_next_wave(
+                survey,
+                title=form.title.data,
+                instrument=instrument,
+                carry_over_respondents=bool("carry_over" in form and form.carry_over.data),
+                user=current_user,
+            )
+        except ops.SurveyError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            wave = started.survey
+            message = f"“{wave.title}” created as a draft, with the settings of “{survey.title}”."
+            if started.carried_over:
+                count = started.carried_over
+                message += (
+                    f" {count} respondent{'s' if count != 1 else ''} carried over with new "
+                    "personal links: open the wave, then send the invitations."
+                )
+            else:
+                message += " Add respondents, set the dates, then open it."
+            flash(message, "success")
+            return redirect(url_for("surveys.detail", survey_id=wave.id))
+    return render_template(
+        "surveys/next_wave.html",
+        survey=survey,
+        form=form,
+        series=series,
+        carried=carried,
+        wave_number=waves.wave_number(survey, series),
+    ), 400 if form.errors or form.form_errors else 200
 
 
 # Respondents ---------------------------------------------------------------
@@ -551,9 +636,9 @@ def hides_recipient(message: EmailMessage, survey: Survey | None) -> bool:
 @bp.get("/outbox")
 def outbox():
     membership = require_current_membership(manage=True)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=database_int))
     where = [EmailMessage.organisation_id == membership.organisation_id]
-    survey_filter = request.args.get("survey", type=int)
+    survey_filter = request.args.get("survey", type=database_int)
     if survey_filter:
         where.append(EmailMessage.survey_id == survey_filter)
     total = db.session.scalar(select(func.count(EmailMessage.id)).where(*where))
