@@ -47,4 +47,5 @@ COMMAND_MODULES = (
     "cxalign.surveys.commands",
     "cxalign.results.commands",
     "cxalign.reports.commands",
+    "cxalign.exports.commands",
 )

@@ -95,6 +95,7 @@ OWNER_ONLY_PAGES: frozenset[str] = frozenset(
         "surveys.settings",
         "surveys.outbox",
         "surveys.outbox_message",
+        "exports.purge",
     }
 )
 
