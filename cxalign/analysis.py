@@ -59,7 +59,12 @@ def load_answers(survey: Survey, item_codes: tuple[str, ...]) -> AnswerMatrix:
     is compiled with literal binds: its only values are the survey id (an int) and the
     counted statuses (constants), never user input.
     """
-    counted = (Respondent.survey_id == survey.id, Respondent.status.in_(COUNTED_STATUSES))
+    # An erased respondent keeps its row (for the audit trail) but no longer counts at all.
+    counted = (
+        Respondent.survey_id == survey.id,
+        Respondent.status.in_(COUNTED_STATUSES),
+        Respondent.erased_at.is_(None),
+    )
     respondents = db.session.execute(
         select(Respondent.id, Respondent.group).where(*counted).order_by(Respondent.id)
     ).all()

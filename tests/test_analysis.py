@@ -72,6 +72,20 @@ def test_answers_land_in_the_right_cells(survey):
     assert matrix.dont_know.sum() == 1
 
 
+def test_an_erased_respondent_no_longer_counts(survey):
+    from cxalign.surveys.operations import erase_respondent
+
+    first = codes(survey)[0]
+    kept = add_respondent(survey, "cx_professional", {first: 4})
+    erased = add_respondent(survey, "cx_professional", {first: 2})
+    erase_respondent(erased)
+    db.session.commit()
+
+    matrix = load_answers(survey, codes(survey))
+    assert matrix.n_respondents == 1
+    assert matrix.values[0, 0] == 4 and kept.erased_at is None
+
+
 def test_analysis_equals_scoring_the_same_answers_directly(survey):
     rng = np.random.default_rng(7)
     item_codes = codes(survey)

@@ -576,6 +576,12 @@ def test_the_data_page_lists_downloads_and_what_is_withheld(owner_client, organi
     assert "Save retention" in page.text
 
 
+def test_the_survey_page_and_the_dashboard_link_to_the_data_page(owner_client, survey):
+    link = f'href="/surveys/{survey.id}/data"'
+    assert link in owner_client.get(f"/surveys/{survey.id}").text
+    assert link in owner_client.get(f"/surveys/{survey.id}/results").text
+
+
 # CLI ------------------------------------------------------------------------------------
 
 
