@@ -320,6 +320,12 @@ def test_home_lists_surveys_with_completion_counts(owner_client, survey):
     home = owner_client.get("/home")
     assert f'href="/surveys/{survey.id}"' in home.text
     assert "1 of 2" in home.text
+    # A draft has nothing to read yet; once open, the list links straight to its results.
+    results = f'href="/surveys/{survey.id}/results"'
+    assert survey.status == "open" and results in home.text
+    survey.status = "draft"
+    db.session.commit()
+    assert results not in owner_client.get("/home").text
 
 
 def test_erasing_and_revoking_from_the_table(owner_client, survey):

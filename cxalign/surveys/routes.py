@@ -61,6 +61,10 @@ def home_context(membership, surveys: list[Survey]) -> dict:
     return {
         "home_actions": actions,
         "survey_link": lambda survey: url_for(endpoint, survey_id=survey.id),
+        # Drafts have no answers yet, so no results to read.
+        "results_link": lambda survey: (
+            None if survey.status == SurveyStatus.DRAFT else _results_url(survey)
+        ),
         "response_counts": ops.response_counts([s.id for s in surveys]),
     }
 
