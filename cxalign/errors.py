@@ -15,6 +15,7 @@ MESSAGES = {
     404: ("Page not found", "There is nothing here. The link may be mistyped or no longer valid."),
     405: ("Not allowed", "That page cannot be used that way."),
     413: ("Too large", "That upload is larger than 5 MB."),
+    415: ("Not accepted", "That page accepts form data only."),
     429: ("Slow down", "Too many attempts. Please wait a minute and try again."),
     500: ("Something went wrong", "We have been told about it. Please try again in a moment."),
     503: (

@@ -16,8 +16,13 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths: an absolute or protocol-relative URL would be an open redirect."""
-    if target:
-        parts = urlsplit(target)
+    # Whitespace and control characters never appear in our paths: browsers drop tabs and
+    # newlines ("/\t/evil" is "//evil"), and a newline cannot go into a header (500).
+    if target and all(ch.isprintable() and not ch.isspace() for ch in target):
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # e.g. a host that is invalid under NFKC normalisation
+            return url_for("main.home")
         if (
             not parts.scheme
             and not parts.netloc

@@ -49,6 +49,7 @@ from cxalign.instruments.forms import (
     set_scale_choices,
 )
 from cxalign.models import Dimension, Instrument, Item, Organisation
+from cxalign.security import database_int
 
 bp = Blueprint("instruments", __name__, url_prefix="/instruments")
 
@@ -98,7 +99,10 @@ def _item_or_404(instrument: Instrument, item_id: int) -> Item:
 
 
 def _dimension_or_404(instrument: Instrument, raw_id: str | None) -> Dimension:
-    dimension = db.session.get(Dimension, int(raw_id)) if (raw_id or "").isdigit() else None
+    try:
+        dimension = db.session.get(Dimension, database_int(raw_id or ""))
+    except ValueError:
+        dimension = None
     if dimension is None or dimension.instrument_id != instrument.id:
         abort(404)
     return dimension

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cxalign.access import current_membership, require_membership
 from cxalign.extensions import db
 from cxalign.models import Survey
+from cxalign.security import database_int
 
 bp = Blueprint("main", __name__)
 
@@ -44,7 +45,7 @@ def home():
 @bp.post("/organisations/switch")
 @login_required
 def switch_organisation():
-    organisation_id = request.form.get("organisation_id", type=int)
+    organisation_id = request.form.get("organisation_id", type=database_int)
     if organisation_id is None:
         abort(400, "Choose an organisation.")
     membership = require_membership(organisation_id)

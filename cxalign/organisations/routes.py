@@ -22,6 +22,7 @@ from cxalign.organisations.forms import (
     RoleForm,
 )
 from cxalign.organisations.portfolio import build_portfolio, has_portfolio
+from cxalign.security import database_int
 
 bp = Blueprint("organisations", __name__)
 
@@ -264,7 +265,7 @@ def settings():
 @login_required
 def audit():
     membership = require_current_membership(manage=True)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=database_int)
     log = ops.audit_page(membership.organisation_id, page, AUDIT_PER_PAGE)
     return render_template(
         "organisations/audit.html", organisation=membership.organisation, log=log
