@@ -20,6 +20,34 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
+def record_id(reference: str) -> int | None:
+    """The id a command-line argument names, or None when it is not one the database could
+    hold (``"²"`` passes ``str.isdigit()``, and a 40-digit number overflows the column)."""
+    from cxalign.security import database_int
+
+    try:
+        return database_int(reference)
+    except ValueError:
+        return None
+
+
+class RecordId(click.ParamType):
+    """``type=`` for SURVEY-style arguments: a clear usage error instead of a traceback."""
+
+    name = "id"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        number = record_id(str(value))
+        if number is None:
+            self.fail(f"{value!r} is not an id (a whole number of at most 10 digits).", param, ctx)
+        return number
+
+
+RECORD_ID = RecordId()
+
+
 @cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_command(if_empty: bool) -> None:

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import click
 
-from cxalign.cli import cli, fail
+from cxalign.cli import cli, fail, record_id
 from cxalign.extensions import db
 from cxalign.models import Survey
 
 
 def _survey(reference: str) -> Survey:
-    if not reference.strip().isdigit():
+    if (survey_id := record_id(reference)) is None:
         fail(f"SURVEY must be a survey id (a whole number), not {reference!r}.")
-    survey = db.session.get(Survey, int(reference))
+    survey = db.session.get(Survey, survey_id)
     if survey is None:
         fail(f"no survey with id {reference}.")
     return survey

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cxalign.cli import cli, fail
+from cxalign.cli import cli, fail, record_id
 
 
 @cli.command("report")
@@ -31,9 +31,9 @@ def report_command(survey_id: str, output: Path, paper: str) -> None:
     from cxalign.models import AuditEvent, Survey
     from cxalign.reports.pdf import get_report_pdf
 
-    if not survey_id.isdigit():
+    if (number := record_id(survey_id)) is None:
         fail(f"SURVEY must be a survey id (a whole number), not {survey_id!r}.")
-    survey = db.session.get(Survey, int(survey_id))
+    survey = db.session.get(Survey, number)
     if survey is None:
         fail(f"There is no survey with id {survey_id}.")
     pdf, cached = get_report_pdf(survey, paper.lower())

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from cxalign.cli import cli, fail
+from cxalign.cli import RECORD_ID, cli, fail
 from cxalign.extensions import db
 from cxalign.models import Survey
 
@@ -35,7 +35,7 @@ def find_survey(survey_id: int) -> Survey:
 
 
 @cli.command("import-responses")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 @click.argument("csv_path", metavar="FILE.csv")
 def import_responses_command(survey_id: int, csv_path: str) -> None:
     """Import completed questionnaires from a CSV file, all or nothing (see docs/api.md)."""
@@ -65,7 +65,7 @@ def import_responses_command(survey_id: int, csv_path: str) -> None:
 
 
 @cli.command("score")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def score_command(survey_id: int, as_json: bool) -> None:
     """Score a survey: a short summary, or with --json the full result (as the API)."""

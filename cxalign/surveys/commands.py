@@ -18,7 +18,7 @@ from datetime import date
 import click
 from sqlalchemy import select
 
-from cxalign.cli import cli, fail
+from cxalign.cli import RECORD_ID, cli, fail, record_id
 from cxalign.extensions import db
 from cxalign.models import Instrument, Organisation, Survey
 from cxalign.surveys import operations as ops
@@ -28,8 +28,8 @@ from cxalign.surveys import waves
 def find_organisation(reference: str) -> Organisation:
     """An organisation by id or exact name; stops the command when there is not one."""
     reference = reference.strip()
-    if reference.isdigit():
-        organisation = db.session.get(Organisation, int(reference))
+    if (organisation_id := record_id(reference)) is not None:
+        organisation = db.session.get(Organisation, organisation_id)
         if organisation is not None:
             return organisation
     matches = list(db.session.scalars(select(Organisation).where(Organisation.name == reference)))
@@ -48,9 +48,9 @@ def find_instrument(reference: str, organisation: Organisation) -> Instrument | 
 
     if reference.strip().lower() == "builtin":
         return ensure_builtin_instrument()
-    if not reference.strip().isdigit():
+    if (instrument_id := record_id(reference)) is None:
         fail(f"--instrument must be 'builtin' or an instrument id, not {reference!r}.")
-    instrument = db.session.get(Instrument, int(reference))
+    instrument = db.session.get(Instrument, instrument_id)
     if instrument is None or instrument.organisation_id not in (None, organisation.id):
         fail(f"no instrument {reference} available to {organisation.name!r}.")
     return instrument
@@ -115,7 +115,7 @@ def _date(value) -> date | None:
 
 
 @cli.command("add-respondents")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 @click.argument("csv_file", type=click.File("rb"))
 def add_respondents_command(survey_id: int, csv_file) -> None:
     """Add respondents from a CSV of email,group[,name]; all or nothing."""
@@ -148,21 +148,21 @@ def _status_command(survey_id: int, action, done: str) -> None:
 
 
 @cli.command("open-survey")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 def open_survey_command(survey_id: int) -> None:
     """Open a draft (or reopen a closed) survey."""
     _status_command(survey_id, ops.open_survey, "is open")
 
 
 @cli.command("close-survey")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 def close_survey_command(survey_id: int) -> None:
     """Close an open survey; every answer is kept."""
     _status_command(survey_id, ops.close_survey, "is closed")
 
 
 @cli.command("send-invitations")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 def send_invitations_command(survey_id: int) -> None:
     """Invite everyone with an email who has not been invited yet."""
     survey = find_survey(survey_id)
@@ -177,7 +177,7 @@ def send_invitations_command(survey_id: int) -> None:
 
 
 @cli.command("send-reminders")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 def send_reminders_command(survey_id: int) -> None:
     """Remind those who have not completed, respecting the survey's cooldown."""
     survey = find_survey(survey_id)
@@ -192,7 +192,7 @@ def send_reminders_command(survey_id: int) -> None:
 
 
 @cli.command("next-wave")
-@click.argument("survey_id", type=int)
+@click.argument("survey_id", type=RECORD_ID)
 @click.option(
     "--title", default=None, help="Default: the survey's title with the next wave number."
 )
