@@ -1,4 +1,5 @@
-"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py 'app:create_app()'``.
+"""gunicorn settings for production: ``scripts/serve`` (or ``gunicorn -c gunicorn.conf.py
+'app:create_app()'``). Environment variables override them; see docs/deployment.md.
 
 The app keeps no state in memory (sessions are signed cookies, PDFs are cached in the
 database), so any number of workers and hosts can serve it behind one load balancer.
@@ -6,17 +7,45 @@ database), so any number of workers and hosts can serve it behind one load balan
 
 import multiprocessing
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Two workers per core plus one: requests mostly wait on the database.
+# Two workers per core plus one: while one waits on the database another computes.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# One thread per worker (gunicorn's sync worker) by default. Requests are mostly Python
+# work, so threads in one process mostly wait for each other's GIL; separate processes
+# share the load more evenly: in the load test, the answer-saving request's p95 latency
+# was 10-25% lower than with 2 threads per worker for the same throughput. The reverse
+# proxy in front buffers slow clients (docs/deployment.md), as sync workers need.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # PDF rendering can take seconds
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak in a C library cannot grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
-accesslog = "-"
+# Not too often: a new worker imports the whole app (about a second of CPU), which under
+# load is CPU taken from answering.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# A personal link's token is the respondent's only credential: access logs show
+# /r/[token] and /join/[token] instead, so whoever reads the logs cannot answer for them.
+_LINK_TOKEN = re.compile(r"^(/r/|/join/)[^/?\s]+")
+_REDACTED = r"\1[token]"
+
+
+class RedactingLogger(Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        method, _, rest = atoms["r"].partition(" ")
+        atoms["r"] = method + " " + _LINK_TOKEN.sub(_REDACTED, rest)
+        atoms["U"] = _LINK_TOKEN.sub(_REDACTED, atoms["U"] or "")
+        return atoms
+
+
+logger_class = RedactingLogger

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from cxalign.extensions import db
+from cxalign.extensions import db, login_manager
 
 MESSAGES = {
     400: ("Bad request", "We could not understand that request."),
@@ -30,12 +30,12 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def render_error(status: int, detail: str | None = None):
+def render_error(status: int, detail: str | None = None, **context):
     title, message = MESSAGES.get(status, MESSAGES[500])
     if wants_json():
         return jsonify(error=title, detail=detail or message, status=status), status
     return render_template(
-        "errors/error.html", status=status, title=title, message=detail or message
+        "errors/error.html", status=status, title=title, message=detail or message, **context
     ), status
 
 
@@ -59,7 +59,14 @@ def register(app: Flask) -> None:
         # A database blip must never show a stack trace; committed work is already safe.
         db.session.rollback()
         app.logger.warning("database unavailable: %s", error)
-        return render_error(503)
+        # The page must render without the database: no user lookup for the navigation.
+        g._login_user = login_manager.anonymous_user()
+        # A questionnaire page that could not be saved: "Try again" sends the same answers.
+        retry = None
+        if request.method == "POST" and request.blueprint == "respond":
+            retry = {"action": request.path, "fields": list(request.form.items(multi=True))}
+        body, status = render_error(503, retry=retry)
+        return body, status, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -11,20 +11,32 @@ not acceptable raises :class:`AnswerError` before anything is written.
 
 These functions add and flush rows but never commit: the caller decides when a unit
 of work is done. They read no request state.
+
+Speed: every page view and save needs the instrument's pages and items. Once a survey has
+opened, its instrument version is frozen (cxalign/instruments: editing makes a new version),
+so each process keeps that outline as plain, immutable data after loading it once
+(:func:`questionnaire_outline`), and a save costs a handful of small statements instead of
+a lazy load per dimension. See benchmarks/README.md ("Load test") for the figures.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from dataclasses import dataclass
-from datetime import date
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Integer, bindparam, case, delete, select, update
 
 from cxalign.extensions import db
 from cxalign.models import (
     Comment,
+    Dimension,
+    Group,
+    Instrument,
     Item,
     OpenQuestion,
     Respondent,
@@ -111,8 +123,38 @@ def survey_window(survey: Survey, today: date | None = None) -> SurveyWindow:
 
 
 # ---------------------------------------------------------------------------
-# The page plan
+# The instrument as the questionnaire sees it, and the page plan
 # ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionItem:
+    """What the questionnaire needs of an :class:`~cxalign.models.Item`, as plain data."""
+
+    id: int
+    code: str
+    executive_text: str
+    cx_text: str
+    scale_labels: tuple[str, ...]
+    dont_know: bool
+    help_text: str | None
+
+    @property
+    def points(self) -> int:
+        return len(self.scale_labels)
+
+    def wording(self, group: str) -> str:
+        return self.executive_text if group == Group.EXECUTIVE else self.cx_text
+
+
+@dataclass(frozen=True)
+class Question:
+    """An open question of the final page, as plain data."""
+
+    id: int
+    code: str
+    group: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -122,9 +164,122 @@ class QuestionPage:
     number: int  # 1-based
     title: str
     description: str
-    items: tuple[Item, ...] = ()
-    open_questions: tuple[OpenQuestion, ...] = ()
+    items: tuple[QuestionItem, ...] = ()
+    open_questions: tuple[Question, ...] = ()
     is_final: bool = False
+
+
+@dataclass(frozen=True)
+class Outline:
+    """An instrument version's pages, items and open questions, immutable once loaded."""
+
+    # (title, description, items) per dimension that has items, in the instrument's order
+    dimensions: tuple[tuple[str, str, tuple[QuestionItem, ...]], ...]
+    open_questions: tuple[Question, ...]
+    items: dict[int, QuestionItem] = field(compare=False)
+    plans: dict[str, tuple[QuestionPage, ...]] = field(compare=False)
+
+
+def load_outline(instrument_id: int) -> Outline:
+    """Read an instrument's outline from the database: three queries."""
+    dimensions = db.session.execute(
+        select(Dimension.id, Dimension.name, Dimension.description)
+        .where(Dimension.instrument_id == instrument_id)
+        .order_by(Dimension.position, Dimension.id)
+    ).all()
+    items_of: dict[int, list[QuestionItem]] = {dimension.id: [] for dimension in dimensions}
+    for row in db.session.execute(
+        select(
+            Item.dimension_id,
+            Item.id,
+            Item.code,
+            Item.executive_text,
+            Item.cx_text,
+            Item.scale_labels,
+            Item.dont_know,
+            Item.help_text,
+        )
+        .where(Item.instrument_id == instrument_id)
+        .order_by(Item.position, Item.id)
+    ):
+        items_of[row.dimension_id].append(
+            QuestionItem(
+                row.id,
+                row.code,
+                row.executive_text,
+                row.cx_text,
+                tuple(row.scale_labels),
+                bool(row.dont_know),
+                row.help_text,
+            )
+        )
+    questions = tuple(
+        Question(row.id, row.code, row.group, row.text)
+        for row in db.session.execute(
+            select(OpenQuestion.id, OpenQuestion.code, OpenQuestion.group, OpenQuestion.text)
+            .where(OpenQuestion.instrument_id == instrument_id)
+            .order_by(OpenQuestion.position, OpenQuestion.id)
+        )
+    )
+    outlined = tuple(
+        (dimension.name, dimension.description, tuple(items_of[dimension.id]))
+        for dimension in dimensions
+        if items_of[dimension.id]
+    )
+    return Outline(
+        dimensions=outlined,
+        open_questions=questions,
+        items={item.id: item for _, _, items in outlined for item in items},
+        plans={group.value: _plan(outlined, questions, group.value) for group in Group},
+    )
+
+
+def _plan(dimensions, questions: tuple[Question, ...], group: str) -> tuple[QuestionPage, ...]:
+    pages = [
+        QuestionPage(number=number, title=title, description=description, items=items)
+        for number, (title, description, items) in enumerate(dimensions, start=1)
+    ]
+    mine = tuple(question for question in questions if question.group == group)
+    pages.append(
+        QuestionPage(
+            number=len(pages) + 1,
+            title="Your comments" if mine else "Check and submit",
+            description="",
+            open_questions=mine,
+            is_final=True,
+        )
+    )
+    return tuple(pages)
+
+
+# Outlines of frozen instrument versions, per process. The key includes the version's
+# creation time, so a row id that SQLite hands out again after a deletion never finds
+# another version's outline. Bounded: old waves' versions drop out.
+_OUTLINES: OrderedDict[tuple[int, datetime | None], Outline] = OrderedDict()
+_OUTLINES_LOCK = threading.Lock()
+OUTLINES_KEPT = 32
+
+
+def questionnaire_outline(survey: Survey) -> Outline:
+    """The survey's instrument outline, from this process's cache once the survey has opened.
+
+    A draft's instrument may still be edited in place, so it is always read afresh.
+    """
+    if survey.status == SurveyStatus.DRAFT:
+        return load_outline(survey.instrument_id)
+    instrument: Instrument = survey.instrument
+    key = (instrument.id, instrument.created_at)
+    with _OUTLINES_LOCK:
+        outline = _OUTLINES.get(key)
+        if outline is not None:
+            _OUTLINES.move_to_end(key)
+            return outline
+    outline = load_outline(instrument.id)
+    with _OUTLINES_LOCK:
+        _OUTLINES[key] = outline
+        while len(_OUTLINES) > OUTLINES_KEPT:
+            _OUTLINES.popitem(last=False)
+    return outline
 
 
 def page_plan(survey: Survey, group: str) -> list[QuestionPage]:
@@ -133,29 +288,7 @@ def page_plan(survey: Survey, group: str) -> list[QuestionPage]:
     One page per dimension of the survey's instrument (in the instrument's order),
     then a final page with the group's open questions and the submit button.
     """
-    pages: list[QuestionPage] = []
-    for dimension in survey.instrument.dimensions:
-        if not dimension.items:
-            continue
-        pages.append(
-            QuestionPage(
-                number=len(pages) + 1,
-                title=dimension.name,
-                description=dimension.description,
-                items=tuple(dimension.items),
-            )
-        )
-    questions = tuple(q for q in survey.instrument.open_questions if q.group == group)
-    pages.append(
-        QuestionPage(
-            number=len(pages) + 1,
-            title="Your comments" if questions else "Check and submit",
-            description="",
-            open_questions=questions,
-            is_final=True,
-        )
-    )
-    return pages
+    return list(questionnaire_outline(survey).plans[group])
 
 
 def item_count(plan: list[QuestionPage]) -> int:
@@ -241,7 +374,7 @@ def _check_can_answer(respondent: Respondent, today: date | None) -> None:
         raise SurveyNotOpen("This survey is not open yet.")
 
 
-def _normalise_answer(item: Item, answer: object) -> tuple[int | None, bool]:
+def _normalise_answer(item: QuestionItem, answer: object) -> tuple[int | None, bool]:
     """``(value, dont_know)`` for a valid answer; ValueError with a reason otherwise."""
     if answer == DONT_KNOW:
         if not item.dont_know:
@@ -262,19 +395,45 @@ def clean_comment(text: str) -> str:
 def _upsert(model: type[db.Model], rows: list[dict], keys: tuple[str, ...], update_columns):
     """INSERT ... ON CONFLICT (keys) DO UPDATE: one statement, safe under concurrency."""
     dialect = db.session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, model.__table__, keys, tuple(update_columns))
+    db.session.execute(statement, rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table, keys: tuple[str, ...], update_columns: tuple[str, ...]):
+    # Built once: statements are immutable, and building ``excluded`` costs more than
+    # running the statement.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - cxalign supports SQLite and PostgreSQL only
         raise RuntimeError(f"unsupported database: {dialect}")
-    table = model.__table__
     statement = insert(table)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: statement.excluded[column] for column in update_columns},
     )
-    db.session.execute(statement, rows)
+
+
+@functools.cache
+def _progress_statement(with_page: bool):
+    """One UPDATE: invited becomes started, and (``with_page``) the resume page is kept.
+
+    Only an invited respondent becomes started, so a concurrent request can never move
+    a respondent backwards. Built once, like ``_upsert_statement``.
+    """
+    table = Respondent.__table__
+    invited = table.c.status == RespondentStatus.INVITED.value
+    values = {
+        "status": case((invited, RespondentStatus.STARTED.value), else_=table.c.status),
+        "started_at": case(
+            (invited, bindparam("now", type_=table.c.started_at.type)), else_=table.c.started_at
+        ),
+    }
+    if with_page:
+        values["last_page"] = bindparam("page", type_=Integer)
+    return update(table).where(table.c.id == bindparam("respondent", type_=Integer)).values(values)
 
 
 def save_answers(
@@ -298,16 +457,11 @@ def save_answers(
     The first save marks an invited respondent as started.
     """
     _check_can_answer(respondent, today)
-    survey = respondent.survey
-    items = {
-        item.id: item
-        for item in db.session.scalars(
-            select(Item).where(Item.instrument_id == survey.instrument_id)
-        )
-    }
+    outline = questionnaire_outline(respondent.survey)
+    items = outline.items
     questions = {
         question.id: question
-        for question in survey.instrument.open_questions
+        for question in outline.open_questions
         if question.group == respondent.group
     }
 
@@ -381,16 +535,11 @@ def save_answers(
                 Comment.respondent_id == respondent.id, Comment.question_id.in_(emptied)
             )
         )
-    # Conditional updates: a concurrent request can never move a respondent backwards.
-    db.session.execute(
-        update(Respondent)
-        .where(Respondent.id == respondent.id, Respondent.status == RespondentStatus.INVITED)
-        .values(status=RespondentStatus.STARTED, started_at=now)
-    )
+    parameters = {"respondent": respondent.id, "now": now}
     if position is not None:
-        respondent.last_page = max(0, position)
-    db.session.expire(respondent, ["responses", "comments"])
-    db.session.flush()
+        parameters["page"] = max(0, position)
+    db.session.execute(_progress_statement(position is not None), parameters)
+    db.session.expire(respondent, ["status", "started_at", "last_page", "responses", "comments"])
     return len(answer_rows) + len(comment_rows) + len(emptied)
 
 

@@ -12,6 +12,7 @@ button. Nothing is saved from a form that does not validate.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
@@ -96,7 +97,7 @@ class AnswerPageForm(FlaskForm):
             return Navigation(number - 1)
         if value == "submit" and self.page.is_final:
             return Navigation(number, submit=True)
-        if value.startswith("goto-") and value[5:].isdigit():
+        if value.startswith("goto-") and value[5:].isascii() and value[5:].isdigit():
             target = int(value[5:])
             if 1 <= target <= self.page_count:
                 return Navigation(target)
@@ -178,11 +179,26 @@ def build_page_form(
     Submitted values (on POST) take precedence over saved ones; a question the
     submission leaves out keeps showing its saved answer.
     """
+    data = {
+        item_field_name(item): str(saved_answers[item.id])
+        for item in page.items
+        if item.id in saved_answers
+    }
+    data.update(
+        (comment_field_name(question), saved_comments[question.id])
+        for question in page.open_questions
+        if question.id in saved_comments
+    )
+    return page_form_class(page, page_count, group)(data=data, **kwargs)
+
+
+@functools.lru_cache(maxsize=1024)
+def page_form_class(page: QuestionPage, page_count: int, group: str) -> type[AnswerPageForm]:
+    """The form class of one page for one group. Pages are immutable values, so the class
+    is built once per process rather than on every request."""
     fields = {}
-    data = {}
     for item in page.items:
-        name = item_field_name(item)
-        fields[name] = RadioField(
+        fields[item_field_name(item)] = RadioField(
             item.wording(group),
             choices=scale_choices(item),
             validators=[Optional()],
@@ -193,11 +209,8 @@ def build_page_form(
                 + (f' or "{DONT_KNOW_LABEL}".' if item.dont_know else ".")
             ),
         )
-        if item.id in saved_answers:
-            data[name] = str(saved_answers[item.id])
     for question in page.open_questions:
-        name = comment_field_name(question)
-        fields[name] = TextAreaField(
+        fields[comment_field_name(question)] = TextAreaField(
             question.text,
             validators=[
                 Optional(),
@@ -207,10 +220,6 @@ def build_page_form(
                 ),
             ],
         )
-        if question.id in saved_comments:
-            data[name] = saved_comments[question.id]
-
-    form_class = type(
+    return type(
         "AnswerPageForm", (AnswerPageForm,), {**fields, "page": page, "page_count": page_count}
     )
-    return form_class(data=data, **kwargs)
