@@ -229,23 +229,25 @@ def purge_personal_data(
         via=via,
     )
     db.session.flush()
-    return PurgeSummary(
-        survey_id=survey.id,
-        title=survey.title,
-        organisation=survey.organisation.name,
-        respondents=respondents,
-        messages=messages,
-        open_links=open_links,
-        due_at=due,
-        early=was_early,
-    )
+    return _summary(survey, (respondents, messages, open_links), due, early=was_early)
 
 
 def preview_purge(survey: Survey, now: datetime | None = None) -> PurgeSummary:
     """What :func:`purge_personal_data` would remove, changing nothing."""
     now = now or utcnow()
-    respondents, messages, open_links = _counts(survey)
     due = purge_due_at(survey)
+    return _summary(survey, _counts(survey), due, early=due is not None and now < due, dry_run=True)
+
+
+def _summary(
+    survey: Survey,
+    counts: tuple[int, int, int],
+    due: datetime | None,
+    *,
+    early: bool,
+    dry_run: bool = False,
+) -> PurgeSummary:
+    respondents, messages, open_links = counts
     return PurgeSummary(
         survey_id=survey.id,
         title=survey.title,
@@ -254,8 +256,8 @@ def preview_purge(survey: Survey, now: datetime | None = None) -> PurgeSummary:
         messages=messages,
         open_links=open_links,
         due_at=due,
-        early=due is not None and now < due,
-        dry_run=True,
+        early=early,
+        dry_run=dry_run,
     )
 
 
