@@ -218,7 +218,9 @@ class Server:
     def worker_pids(self) -> list[int]:
         assert self.process is not None
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        if not path.exists():
+            return []
+        return [int(pid) for pid in path.read_text().split() if not _is_zombie(int(pid))]
 
     def cpu_seconds(self) -> float:
         """CPU time used by gunicorn so far: master, live workers and workers already reaped.
@@ -830,3 +832,12 @@ def figures(stats: RunStats) -> dict:
 
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed worker stays among the master's children until the master reaps it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # already gone
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
