@@ -581,34 +581,29 @@ def _delivery_flash(survey: Survey, delivered: int, started, noun: str) -> None:
         flash(f"Nobody needed {'an' if noun[0] in 'aeiou' else 'a'} {noun} just now.", "info")
 
 
-@bp.post("/<int:survey_id>/invitations")
-def send_invitations(survey_id: int):
+def _deliver(survey_id: int, send, noun: str):
+    """Send invitations or reminders, then say what happened on the survey page."""
     survey = get_survey_or_404(survey_id, manage=True)
     started = utcnow()
     try:
-        delivered = ops.send_invitations(survey, user=current_user)
+        delivered = send(survey, user=current_user)
     except ops.SurveyError as error:
         db.session.rollback()
         flash(str(error), "error")
         return _back(survey, "#invitations")
     db.session.commit()
-    _delivery_flash(survey, delivered, started, "invitation")
+    _delivery_flash(survey, delivered, started, noun)
     return _back(survey, "#invitations")
+
+
+@bp.post("/<int:survey_id>/invitations")
+def send_invitations(survey_id: int):
+    return _deliver(survey_id, ops.send_invitations, "invitation")
 
 
 @bp.post("/<int:survey_id>/reminders")
 def send_reminders(survey_id: int):
-    survey = get_survey_or_404(survey_id, manage=True)
-    started = utcnow()
-    try:
-        delivered = ops.send_reminders(survey, user=current_user)
-    except ops.SurveyError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(survey, "#invitations")
-    db.session.commit()
-    _delivery_flash(survey, delivered, started, "reminder")
-    return _back(survey, "#invitations")
+    return _deliver(survey_id, ops.send_reminders, "reminder")
 
 
 # Status --------------------------------------------------------------------
