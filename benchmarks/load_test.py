@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/load_test.py                        # SQLite, 2,000 respondents
     .venv/bin/python benchmarks/load_test.py \\
-        --database-url postgresql://cxalign@127.0.0.1:55432/cxalign  # PostgreSQL
+        --database-url postgresql://cxalign@127.0.0.1:25432/cxalign  # PostgreSQL
 
 It makes a fresh database (an SQLite file in a temporary folder, or a new database on the
 PostgreSQL server of ``--database-url``, dropped afterwards), starts the app with
