@@ -27,12 +27,16 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
 # Load the app once, in the master, and fork workers from it. A worker that replaces a
-# recycled or killed one is then ready in milliseconds; importing the app itself costs
-# about a second of CPU, and in the load test five such imports during one wave of saves
-# (all workers reach max_requests at about the same time) tripled that wave's p95 latency.
-# The workers also share the loaded code's memory. The price: new code needs a restart of
-# the master, not a HUP (docs/deployment.md, "Upgrading").
+# recycled or killed one is then ready without importing the app (about a second of CPU):
+# in the load test all five workers reach max_requests within half a minute, and without
+# preloading the waves of requests in that window had about twice the p95 latency of the
+# others. The workers also share the loaded code's memory. The price: new code needs a
+# restart of the master, not a HUP (docs/deployment.md, "Upgrading").
 preload_app = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_fork(server, worker):
@@ -48,11 +52,6 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
-
-
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
-errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 # A personal link's token is the respondent's only credential: access logs show
