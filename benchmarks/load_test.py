@@ -68,6 +68,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--enforce-targets", action="store_true", help="exit 3 when a target is missed"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database and server log")
+    parser.add_argument(
+        "--waves",
+        action="store_true",
+        help="also print each page's waves: p95 of views, saves and floor, workers replaced",
+    )
     return parser.parse_args(argv)
 
 
@@ -118,8 +123,10 @@ def run(arguments: argparse.Namespace, log=print) -> dict:
                 log(f"stopped: {error}")
                 stats, timed_out = None, True
         results["server"] = server.log_problems()
+        replacements = server.worker_replacements()
+        results["server"]["workers_replaced"] = len(replacements)
         if stats is not None:
-            results.update(loadlib.figures(stats))
+            results.update(loadlib.figures(stats, replacements))
         results["database"] = loadlib.verify(url, seeded)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     if arguments.keep:
@@ -146,7 +153,32 @@ def run(arguments: argparse.Namespace, log=print) -> dict:
     return results
 
 
-def report(results: dict) -> str:
+def wave_lines(waves: list[dict]) -> list[str]:
+    """A line per page: each kind's p95 in that page's waves, and the workers replaced."""
+    pages: dict[int, dict[str, dict]] = {}
+    for wave in waves:
+        if wave["page"] is not None:
+            pages.setdefault(wave["page"], {})[wave["kind"]] = wave
+    lines = [
+        f"{'page':<6}{'view p95':>10}{'save p95':>10}{'floor p95':>11}{'save/floor':>12}"
+        f"{'workers replaced':>18}"
+    ]
+    for number, kinds in sorted(pages.items()):
+        save = kinds.get("save") or kinds.get("submit")
+        floor = kinds.get("floor")
+        ratio = f"{save['p95_ms'] / floor['p95_ms']:.2f}" if save and floor else ""
+        lines.append(
+            f"{number:<6}"
+            + "".join(
+                f"{wave['p95_ms'] if wave else '':>{width}}"
+                for wave, width in ((kinds.get("view"), 10), (save, 10), (floor, 11))
+            )
+            + f"{ratio:>12}{sum(w['workers_replaced'] for w in kinds.values()):>18}"
+        )
+    return lines
+
+
+def report(results: dict, waves: bool = False) -> str:
     settings = results["settings"]
     lines = [
         f"Load test: {settings['respondents']:,} respondents, {settings['clients']} clients, "
@@ -165,6 +197,8 @@ def report(results: dict) -> str:
             f"{figures['p50_ms']:>9}{figures['p95_ms']:>9}{figures['p99_ms']:>9}"
             f"{figures['max_ms']:>9}{figures.get('server_cpu_ms') or '':>9}"
         )
+    if waves and results.get("waves"):
+        lines += ["", *wave_lines(results["waves"])]
     targets = results.get("targets")
     if targets:
         lines += [
@@ -206,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         else (lambda message: print(message, flush=True))
     )
     results = run(arguments, log)
-    print(json.dumps(results, indent=2) if arguments.json else report(results))
+    print(json.dumps(results, indent=2) if arguments.json else report(results, arguments.waves))
     return results["status"]
 
 

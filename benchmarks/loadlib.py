@@ -44,6 +44,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -57,6 +58,10 @@ FLOOR_PATH = "/_bench/floor"
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 FIELD_NAMES = re.compile(r'name="((?:item|comment)_[A-Za-z0-9_]+)"')
 ACCESS_STATUS = re.compile(r'HTTP/1\.[01]" (\d{3}) ')
+WORKER_BOOTED = re.compile(
+    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4})\] \[\d+\] \[INFO\] Booting worker",
+    re.MULTILINE,
+)
 RETRIES = 4
 RETRY_PAUSE = 0.5
 
@@ -273,6 +278,19 @@ class Server:
             "tracebacks": text.count("Traceback (most recent call last)"),
             "database_locked": text.count("database is locked"),
         }
+
+    def worker_replacements(self) -> list[float]:
+        """When gunicorn booted a worker in place of one that exited (epoch seconds).
+
+        The workers started with the server are not counted: only replacements, which
+        happen when a worker reaches ``max_requests``, dies or times out.
+        """
+        booted = [
+            datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S %z").timestamp()
+            for stamp in WORKER_BOOTED.findall(self.log_text())
+        ]
+        # the first ones may be logged after /healthz already answered: count, don't time
+        return booted[self.gunicorn_settings()["workers"] :]
 
     def __enter__(self) -> Server:
         self.start()
@@ -542,8 +560,33 @@ class Timings:
 
 
 @dataclass
+class Wave:
+    """One wave: every participant's request of one kind (for one page), C at a time."""
+
+    kind: str
+    page: int | None
+    started: float  # epoch seconds
+    wall: float
+    seconds: list[float]
+
+    def summary(self) -> dict:
+        ms = np.asarray(self.seconds) * 1000 if self.seconds else np.zeros(1)
+        return {
+            "kind": self.kind,
+            "page": self.page,
+            "started": round(self.started, 3),
+            "wall_s": round(self.wall, 3),
+            "requests": len(self.seconds),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "max_ms": round(float(ms.max()), 1),
+        }
+
+
+@dataclass
 class RunStats:
     timings: dict[str, Timings] = field(default_factory=lambda: defaultdict(Timings))
+    waves: list[Wave] = field(default_factory=list)
     # "save 503", "view connection error", ... -> count
     events: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
@@ -666,16 +709,22 @@ class Driver:
 
     # Waves -------------------------------------------------------------------------
 
-    def wave(self, kind: str, step: Callable, arguments: Iterable[tuple]) -> None:
+    def wave(
+        self, kind: str, step: Callable, arguments: Iterable[tuple], page: int | None = None
+    ) -> None:
         if time.monotonic() > self.deadline:
             raise LoadTestError("the run's time limit was reached")
         cpu_before = self.cpu_seconds() if self.cpu_seconds else None
+        timings = self.stats.timings[kind]
+        done_before = len(timings.seconds)
+        started_at = time.time()
         started = time.perf_counter()
         with ThreadPoolExecutor(self.clients, thread_name_prefix=kind) as pool:
             for future in [pool.submit(step, *args) for args in arguments]:
                 future.result()
-        timings = self.stats.timings[kind]
-        timings.wall += time.perf_counter() - started
+        wall = time.perf_counter() - started
+        timings.wall += wall
+        self.stats.waves.append(Wave(kind, page, started_at, wall, timings.seconds[done_before:]))
         if cpu_before is not None:
             timings.server_cpu = (timings.server_cpu or 0.0) + self.cpu_seconds() - cpu_before
 
@@ -683,14 +732,15 @@ class Driver:
         participants = self.seeded.participants
         self.wave("landing", self.landing, ((p,) for p in participants))
         for page in self.seeded.pages:
-            self.wave("view", self.view, ((p, page) for p in participants))
+            self.wave("view", self.view, ((p, page) for p in participants), page.number)
             kind = "submit" if page.is_final else "save"
-            self.wave(kind, self.save, ((p, page) for p in participants))
+            self.wave(kind, self.save, ((p, page) for p in participants), page.number)
             if floor and page.items:
                 self.wave(
                     "floor",
                     self.floor,
                     ((rid, page) for rid in self.seeded.floor_respondent_ids),
+                    page.number,
                 )
             if progress:
                 progress(f"page {page.number}/{len(self.seeded.pages)} done")
@@ -808,10 +858,31 @@ def verify(database_url: str, seeded: Seeded) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def figures(stats: RunStats) -> dict:
+def figures(stats: RunStats, worker_replacements: Iterable[float] = ()) -> dict:
+    """The run's figures: per kind of request, per wave, and the targets.
+
+    ``worker_replacements`` are the epoch seconds at which gunicorn booted a replacement
+    worker (``Server.worker_replacements``); each counts for the wave it fell in, because
+    a new worker's start costs CPU that the requests of that wave wait for.
+    """
     summary = {kind: timing.summary() for kind, timing in stats.timings.items()}
     save, floor = summary.get("save", {}), summary.get("floor", {})
-    result = {"requests": summary, "events": dict(stats.events), "failures": stats.failures[:50]}
+    waves = [wave.summary() | {"workers_replaced": 0} for wave in stats.waves]
+    for stamp in worker_replacements:
+        # gunicorn logs whole seconds: the boot happened in [stamp, stamp + 1). It counts
+        # for the wave that overlaps that second most, and for none after the last wave.
+        overlaps = [
+            min(stamp + 1, wave.started + wave.wall) - max(stamp, wave.started)
+            for wave in stats.waves
+        ]
+        if overlaps and max(overlaps) > 0:
+            waves[overlaps.index(max(overlaps))]["workers_replaced"] += 1
+    result = {
+        "requests": summary,
+        "waves": waves,
+        "events": dict(stats.events),
+        "failures": stats.failures[:50],
+    }
     if save.get("requests") and floor.get("requests"):
         throughput_ratio = save["throughput_per_s"] / floor["throughput_per_s"]
         p95_ratio = save["p95_ms"] / floor["p95_ms"]

@@ -172,6 +172,9 @@ def test_a_worker_killed_mid_request_loses_no_acknowledged_answer(tmp_path):
                 60,
                 "worker not replaced",
             )
+            # The load test's per-wave figures count replacements from gunicorn's log.
+            replaced = wait_for(server.worker_replacements, 30, "replacement not logged")
+            assert len(replaced) == 1 and abs(replaced[0] - time.time()) < 60
 
             # Every worker killed while many saves are in flight, on three pages. Clients
             # that lose their connection retry for up to about half a minute, while gunicorn

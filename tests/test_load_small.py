@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 
 import pytest
 
@@ -30,6 +31,7 @@ def test_a_hundred_respondents_at_once_lose_and_duplicate_nothing(tmp_path):
             seeded = loadlib.seed(url, secret_key, RESPONDENTS)
             stats = loadlib.drive(server.port, seeded, clients=CLIENTS, timeout=240)
         problems = server.log_problems()
+        replaced = server.worker_replacements()
         checks = loadlib.verify(url, seeded)
 
     assert stats.failures == [], stats.failures[:5]
@@ -49,3 +51,20 @@ def test_a_hundred_respondents_at_once_lose_and_duplicate_nothing(tmp_path):
     assert len(timings["save"].seconds) == RESPONDENTS * 12
     assert len(timings["view"].seconds) == RESPONDENTS * 13
     assert len(timings["submit"].seconds) == len(timings["done"].seconds) == RESPONDENTS
+
+    # The per-wave figures (load_test.py --waves) cover every request once.
+    waves = loadlib.figures(stats, replaced)["waves"]
+    pages = len(seeded.pages)
+    kinds = Counter(wave["kind"] for wave in waves)
+    assert kinds == {
+        "landing": 1,
+        "view": pages,
+        "save": pages - 1,
+        "submit": 1,
+        "floor": 12,
+        "done": 1,
+    }
+    assert all(wave["requests"] == RESPONDENTS for wave in waves)
+    assert [w["page"] for w in waves if w["kind"] == "view"] == list(range(1, pages + 1))
+    assert all(w["p50_ms"] <= w["p95_ms"] <= w["max_ms"] for w in waves)
+    assert replaced == [] and sum(w["workers_replaced"] for w in waves) == 0
