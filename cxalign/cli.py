@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from cxalign.extensions import db
+from cxalign.security import record_id
 
 cli = AppGroup("cxalign", help="cxalign commands: demo data, surveys, scoring, reports.")
 
@@ -18,17 +19,6 @@ def fail(message: str, code: int = 1) -> None:
     """Stop a command with a one-line reason on stderr."""
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
-
-
-def record_id(reference: str) -> int | None:
-    """The id a command-line argument names, or None when it is not one the database could
-    hold (``"²"`` passes ``str.isdigit()``, and a 40-digit number overflows the column)."""
-    from cxalign.security import database_int
-
-    try:
-        return database_int(reference)
-    except ValueError:
-        return None
 
 
 class RecordId(click.ParamType):

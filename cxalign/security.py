@@ -60,6 +60,16 @@ def database_int(value: str) -> int:
     return number
 
 
+def record_id(reference: str) -> int | None:
+    """The id a form field or command-line argument names, or None when it is not one the
+    database could hold (``"²"`` passes ``str.isdigit()``, and a 40-digit number overflows
+    the column)."""
+    try:
+        return database_int(reference)
+    except ValueError:
+        return None
+
+
 def contains_nul(values) -> bool:
     return any("\x00" in value for value in values if isinstance(value, str))
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from cxalign.cli import cli, fail, record_id
+from cxalign.cli import cli, fail
 from cxalign.extensions import db
 from cxalign.models import Survey
+from cxalign.security import record_id
 
 
 def _survey(reference: str) -> Survey:

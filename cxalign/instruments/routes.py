@@ -49,7 +49,7 @@ from cxalign.instruments.forms import (
     set_scale_choices,
 )
 from cxalign.models import Dimension, Instrument, Item, Organisation
-from cxalign.security import database_int
+from cxalign.security import record_id
 
 bp = Blueprint("instruments", __name__, url_prefix="/instruments")
 
@@ -99,10 +99,8 @@ def _item_or_404(instrument: Instrument, item_id: int) -> Item:
 
 
 def _dimension_or_404(instrument: Instrument, raw_id: str | None) -> Dimension:
-    try:
-        dimension = db.session.get(Dimension, database_int(raw_id or ""))
-    except ValueError:
-        dimension = None
+    dimension_id = record_id(raw_id or "")
+    dimension = db.session.get(Dimension, dimension_id) if dimension_id is not None else None
     if dimension is None or dimension.instrument_id != instrument.id:
         abort(404)
     return dimension

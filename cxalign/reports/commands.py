@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from cxalign.cli import cli, fail, record_id
+from cxalign.cli import cli, fail
+from cxalign.security import record_id
 
 
 @cli.command("report")

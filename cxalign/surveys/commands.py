@@ -18,9 +18,10 @@ from datetime import date
 import click
 from sqlalchemy import select
 
-from cxalign.cli import RECORD_ID, cli, fail, record_id
+from cxalign.cli import RECORD_ID, cli, fail
 from cxalign.extensions import db
 from cxalign.models import Instrument, Organisation, Survey
+from cxalign.security import record_id
 from cxalign.surveys import operations as ops
 from cxalign.surveys import waves
 
