@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cxalign.instrument.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
+from cxalign.instruments.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
 from cxalign.scoring import AnswerMatrix, ScoringSettings, score_survey
 
 AGREE5 = Scale("agree5", "agreement", ("SD", "D", "N", "A", "SA"))

@@ -109,7 +109,7 @@ def run(label: str, url: str, n: int, runs: int, engine_options: dict | None = N
         results_document,
         scoring_settings,
     )
-    from cxalign.instrument.store import save_instrument, spec_from_instrument
+    from cxalign.instruments.store import save_instrument, spec_from_instrument
     from cxalign.models import Organisation, Survey
     from cxalign.results.importer import import_responses
     from cxalign.scoring import score_survey

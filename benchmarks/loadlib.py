@@ -373,7 +373,7 @@ def seed(
     from sqlalchemy import insert, select
 
     from cxalign.extensions import db
-    from cxalign.instrument.store import ensure_builtin_instrument
+    from cxalign.instruments.store import ensure_builtin_instrument
     from cxalign.models import Organisation, Respondent, derive_link_token, hash_token
     from cxalign.respond.answers import page_plan
     from cxalign.surveys import operations as ops

@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import case, func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUPS, InstrumentSpec
-from cxalign.instrument.store import spec_from_instrument
+from cxalign.instruments.spec import GROUPS, InstrumentSpec
+from cxalign.instruments.store import spec_from_instrument
 from cxalign.models import (
     Comment,
     Item,

@@ -170,7 +170,7 @@ def database_is_empty() -> bool:
 
 def seed_demo() -> Organisation:
     """Create the demo organisation, its owner and two survey waves (the caller commits)."""
-    from cxalign.instrument.store import ensure_builtin_instrument
+    from cxalign.instruments.store import ensure_builtin_instrument
 
     user = find_user(DEMO_EMAIL)
     if user is None:

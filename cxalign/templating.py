@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
-from cxalign.instrument.spec import GROUP_LABELS
+from cxalign.instruments.spec import GROUP_LABELS
 
 
 def format_number(value: float | None, digits: int = 2, signed: bool = False) -> str:

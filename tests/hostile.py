@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
     Group,
     Respondent,

@@ -14,7 +14,7 @@ from cxalign.analysis import (
     scoring_settings,
 )
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument, spec_from_instrument
+from cxalign.instruments.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.models import Comment, Respondent, Response, Survey, utcnow
 from cxalign.scoring import AnswerMatrix, score_survey
 

@@ -9,7 +9,7 @@ import pytest
 
 from cxalign.analysis import results_document
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument, spec_from_instrument
+from cxalign.instruments.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.models import Survey
 from cxalign.results.importer import import_responses
 

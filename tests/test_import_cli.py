@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import AuditEvent, Respondent, Response, Survey
 
 HEADER = "respondent,group,LEAD_FOCUS_1,AWARE_2,OPEN_EXEC_CHANGE"

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cxalign.analysis import analyse_survey
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
     AuditEvent,
     Comment,

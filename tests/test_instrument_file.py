@@ -16,22 +16,24 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxalign.instrument import (
-    GROUPS,
-    DimensionSpec,
+from cxalign.instruments.loader import (
     InstrumentError,
-    InstrumentSpec,
-    ItemSpec,
-    OpenQuestionSpec,
-    Scale,
     dump_instrument,
     dump_instrument_yaml,
     load_builtin,
     load_instrument,
 )
+from cxalign.instruments.spec import (
+    GROUPS,
+    DimensionSpec,
+    InstrumentSpec,
+    ItemSpec,
+    OpenQuestionSpec,
+    Scale,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_FILE = ROOT / "cxalign" / "instrument" / "builtin.yaml"
+BUILTIN_FILE = ROOT / "cxalign" / "instruments" / "builtin.yaml"
 DOCS_FILE = ROOT / "docs" / "instrument.md"
 
 

@@ -7,8 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from cxalign.extensions import db
-from cxalign.instrument.loader import load_builtin
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.loader import load_builtin
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import Role
 
 pytestmark = pytest.mark.browser

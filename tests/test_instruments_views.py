@@ -11,9 +11,9 @@ import yaml
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.loader import dump_instrument, load_builtin, load_instrument
-from cxalign.instrument.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.instruments import operations as ops
+from cxalign.instruments.loader import dump_instrument, load_builtin, load_instrument
+from cxalign.instruments.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.models import Dimension, Instrument, Item, Organisation, Role, Survey, SurveyStatus
 
 

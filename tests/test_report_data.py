@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from cxalign.analysis import analyse_survey, load_comments
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import Comment, Respondent, Response, Survey, utcnow
 from cxalign.reports import pdf as report_pdf
 from cxalign.reports.data import build_charts, build_report, report_for_survey, survey_meta

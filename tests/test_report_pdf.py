@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from cxalign.analysis import analyse_survey
 from cxalign.extensions import db
-from cxalign.instrument.loader import load_builtin
-from cxalign.instrument.store import save_instrument
+from cxalign.instruments.loader import load_builtin
+from cxalign.instruments.store import save_instrument
 from cxalign.models import AuditEvent, RenderedReport, Respondent, Response, utcnow
 from cxalign.reports.data import report_for_survey
 from cxalign.reports.pdf import (

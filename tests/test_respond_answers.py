@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
     Comment,
     Item,
@@ -237,8 +237,8 @@ def test_an_unknown_item_changes_nothing(survey, executive):
 
 
 def test_an_item_of_another_instrument_is_unknown(survey, executive):
-    from cxalign.instrument.loader import load_builtin
-    from cxalign.instrument.store import save_instrument
+    from cxalign.instruments.loader import load_builtin
+    from cxalign.instruments.store import save_instrument
 
     spec = load_builtin()
     other = save_instrument(spec, organisation_id=survey.organisation_id)

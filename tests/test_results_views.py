@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from cxalign.analysis import analyse_survey
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import AuditEvent, Role, Survey
 from tests.test_report_data import SCRIPT_COMMENT, make_results_survey
 

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
     ApiToken,
     AuditEvent,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cxalign.instrument.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
+from cxalign.instruments.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
 from cxalign.scoring import (
     CLASSIFICATIONS,
     CONFIDENCE_LABELS,
@@ -699,7 +699,7 @@ def test_settings_are_stored_as_plain_numbers():
 
 
 def test_builtin_instrument_scores_if_available():
-    loader = pytest.importorskip("cxalign.instrument.loader")
+    loader = pytest.importorskip("cxalign.instruments.loader")
     try:
         inst = loader.load_builtin()
     except Exception as exc:  # the loader is being written in parallel

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxalign.instrument.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
+from cxalign.instruments.spec import DimensionSpec, InstrumentSpec, ItemSpec, Scale
 from cxalign.scoring import AnswerMatrix, ScoringSettings, score_survey
 
 S5 = Scale("agree5", "agreement", ("SD", "D", "N", "A", "SA"))

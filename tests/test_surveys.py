@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.store import ensure_builtin_instrument
+from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
     AuditEvent,
     EmailMessage,

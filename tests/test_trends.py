@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from cxalign.analysis import analyse_survey, data_version
 from cxalign.extensions import db
-from cxalign.instrument.store import (
+from cxalign.instruments.store import (
     ensure_builtin_instrument,
     save_instrument,
     spec_from_instrument,

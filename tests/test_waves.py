@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from cxalign.extensions import db
-from cxalign.instrument.store import (
+from cxalign.instruments.store import (
     ensure_builtin_instrument,
     save_instrument,
     spec_from_instrument,

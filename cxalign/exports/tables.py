@@ -37,8 +37,8 @@ from cxalign.analysis import (
     results_document,
 )
 from cxalign.extensions import db
-from cxalign.instrument.loader import InstrumentError, dump_instrument
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS, InstrumentSpec
+from cxalign.instruments.loader import InstrumentError, dump_instrument
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS, InstrumentSpec
 from cxalign.models import (
     Comment,
     Item,

@@ -23,9 +23,9 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from cxalign.instrument.loader import MAX_SOURCE_CHARS
-from cxalign.instrument.spec import Scale
+from cxalign.instruments.loader import MAX_SOURCE_CHARS
 from cxalign.instruments.operations import MAX_NAME_CHARS, DimensionFields, ItemFields
+from cxalign.instruments.spec import Scale
 
 SCALE_KIND_LABELS = {"agreement": "Agreement", "frequency": "Frequency", "extent": "Extent"}
 

@@ -15,7 +15,7 @@ The rules, in one place:
   the edited version), so a survey always keeps the exact items it ran. Drafts that pointed
   at the old version keep pointing at it until their owner picks the new one.
 * Every edit is checked by the instrument file's own validator
-  (:func:`cxalign.instrument.loader.load_instrument`): the edited instrument is written out
+  (:func:`cxalign.instruments.loader.load_instrument`): the edited instrument is written out
   as a file document, changed, and read back. A form, an imported file and the built-in file
   therefore obey the same rules and get the same messages.
 * An instrument keeps at least one dimension, and every dimension at least one item:
@@ -34,15 +34,15 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.loader import (
+from cxalign.instruments.loader import (
     InstrumentError,
     dump_instrument,
     dump_instrument_yaml,
     load_builtin,
     load_instrument,
 )
-from cxalign.instrument.spec import InstrumentSpec, Scale
-from cxalign.instrument.store import save_instrument, spec_from_instrument
+from cxalign.instruments.spec import InstrumentSpec, Scale
+from cxalign.instruments.store import save_instrument, spec_from_instrument
 from cxalign.models import (
     AuditEvent,
     Dimension,

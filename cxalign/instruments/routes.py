@@ -33,8 +33,6 @@ from cxalign.access import (
     require_membership,
 )
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUPS
-from cxalign.instrument.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.instruments import operations as ops
 from cxalign.instruments.forms import (
     CloneForm,
@@ -48,6 +46,8 @@ from cxalign.instruments.forms import (
     scale_label,
     set_scale_choices,
 )
+from cxalign.instruments.spec import GROUPS
+from cxalign.instruments.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.models import Dimension, Instrument, Item, Organisation
 from cxalign.security import record_id
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from cxalign.access import memberships_of
 from cxalign.analysis import analyse_survey
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 from cxalign.models import (
     Respondent,
     RespondentStatus,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from cxalign.analysis import CommentGroup, SurveyAnalysis
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 from cxalign.reports import charts
 from cxalign.scoring import DimensionGroupStats, DimensionResult, ItemGroupStats, ItemResult
 

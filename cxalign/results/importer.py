@@ -45,7 +45,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUPS
+from cxalign.instruments.spec import GROUPS
 from cxalign.models import (
     AuditEvent,
     Comment,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats as sps
 
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS, InstrumentSpec, ItemSpec
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS, InstrumentSpec, ItemSpec
 from cxalign.scoring import readings
 from cxalign.scoring import stats as st
 from cxalign.scoring.model import (

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 
 __all__ = [
     "CLASSIFICATIONS",

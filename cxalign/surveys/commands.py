@@ -45,7 +45,7 @@ def find_organisation(reference: str) -> Organisation:
 
 def find_instrument(reference: str, organisation: Organisation) -> Instrument | None:
     """None for the built-in instrument, else the instrument with that id."""
-    from cxalign.instrument.store import ensure_builtin_instrument
+    from cxalign.instruments.store import ensure_builtin_instrument
 
     if reference.strip().lower() == "builtin":
         return ensure_builtin_instrument()

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 from cxalign.surveys.operations import (
     MAX_ANONYMITY,
     MAX_COOLDOWN_HOURS,

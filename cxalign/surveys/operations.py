@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 from cxalign.models import (
     AuditEvent,
     Comment,
@@ -342,7 +342,7 @@ def create_survey(
     created_by: User | None = None,
 ) -> Survey:
     """A new draft survey of ``organisation`` (the built-in instrument unless one is given)."""
-    from cxalign.instrument.store import ensure_builtin_instrument
+    from cxalign.instruments.store import ensure_builtin_instrument
 
     settings = SurveySettings(
         title=title,

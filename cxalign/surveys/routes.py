@@ -22,7 +22,7 @@ from cxalign.access import (
     require_membership,
 )
 from cxalign.extensions import db
-from cxalign.instrument.spec import GROUP_LABELS, GROUPS
+from cxalign.instruments.spec import GROUP_LABELS, GROUPS
 from cxalign.mail import mail_configured
 from cxalign.models import EmailMessage, Instrument, Respondent, Survey, SurveyStatus, utcnow
 from cxalign.security import database_int
@@ -76,7 +76,7 @@ def index():
 
 
 def _instrument_field(form: SurveyForm, organisation) -> None:
-    from cxalign.instrument.store import ensure_builtin_instrument
+    from cxalign.instruments.store import ensure_builtin_instrument
 
     builtin = ensure_builtin_instrument()
     db.session.commit()  # keep it (and its id) even when this request goes no further

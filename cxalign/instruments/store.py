@@ -1,6 +1,6 @@
 """Instruments in the database: saving a spec as rows and reading rows back as a spec.
 
-The spec (``cxalign.instrument.spec``) is what scoring and import/export understand;
+The spec (``cxalign.instruments.spec``) is what scoring and import/export understand;
 the rows are what surveys point at and what owners edit. These two functions are the
 only translation between them.
 """
@@ -10,8 +10,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cxalign.extensions import db
-from cxalign.instrument.loader import load_builtin
-from cxalign.instrument.spec import DimensionSpec, InstrumentSpec, ItemSpec, OpenQuestionSpec, Scale
+from cxalign.instruments.loader import load_builtin
+from cxalign.instruments.spec import (
+    DimensionSpec,
+    InstrumentSpec,
+    ItemSpec,
+    OpenQuestionSpec,
+    Scale,
+)
 from cxalign.models import Dimension, Instrument, Item, OpenQuestion
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from cxalign.instrument.spec import (
+from cxalign.instruments.spec import (
     GROUPS,
     DimensionSpec,
     InstrumentSpec,
@@ -133,7 +133,7 @@ def load_instrument(
 @functools.cache
 def load_builtin() -> InstrumentSpec:
     """The built-in instrument shipped with the package (parsed once per process)."""
-    text = resources.files("cxalign.instrument").joinpath("builtin.yaml").read_text("utf-8")
+    text = resources.files("cxalign.instruments").joinpath("builtin.yaml").read_text("utf-8")
     return load_instrument(text)
 
 
