@@ -11,7 +11,7 @@ dropped afterwards, so a shared test database is left as it was):
 1. builds the synthetic 60-item instrument of ``bench_scoring.py`` (12 dimensions, 5- and
    7-point scales, reverse-coded items, "don't know") and saves it as rows;
 2. imports 10,000 completed questionnaires (a fifth of them executives) through
-   ``cxalign.results.importer.import_responses`` (CSV parsing, validation, bulk inserts,
+   ``cxalign.analysis.importer.import_responses`` (CSV parsing, validation, bulk inserts,
    one commit), and reports that time;
 3. times ``cxalign.analysis.load_answers`` (the queries that turn the survey's rows into
    the answer matrix) and ``cxalign.scoring.score_survey`` separately, median of
@@ -109,9 +109,9 @@ def run(label: str, url: str, n: int, runs: int, engine_options: dict | None = N
         results_document,
         scoring_settings,
     )
+    from cxalign.analysis.importer import import_responses
     from cxalign.instruments.store import save_instrument, spec_from_instrument
     from cxalign.models import Organisation, Survey
-    from cxalign.results.importer import import_responses
     from cxalign.scoring import score_survey
 
     config = {

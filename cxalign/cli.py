@@ -63,7 +63,7 @@ def register_feature_commands() -> None:
 
 COMMAND_MODULES = (
     "cxalign.surveys.commands",
-    "cxalign.results.commands",
+    "cxalign.analysis.commands",
     "cxalign.reports.commands",
     "cxalign.exports.commands",
 )

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from cxalign.analysis.importer import import_responses
 from cxalign.api import tokens as token_ops
 from cxalign.extensions import db
 from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import ApiToken, Role, Survey, utcnow
-from cxalign.results.importer import import_responses
 from tests.test_cli_score import answers_csv
 
 

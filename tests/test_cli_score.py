@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from cxalign.analysis import results_document
+from cxalign.analysis.importer import import_responses
 from cxalign.extensions import db
 from cxalign.instruments.store import ensure_builtin_instrument, spec_from_instrument
 from cxalign.models import Survey
-from cxalign.results.importer import import_responses
 
 
 def answers_csv(survey: Survey, n_exec: int, n_cx: int, seed: int = 3) -> str:

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cxalign.analysis import analyse_survey, results_document
+from cxalign.analysis.importer import import_responses
 from cxalign.exports.files import build_export
 from cxalign.exports.tables import pseudonym
 from cxalign.exports.writers import neutralise
@@ -36,7 +37,6 @@ from cxalign.models import (
     Survey,
     utcnow,
 )
-from cxalign.results.importer import import_responses
 from cxalign.surveys import operations as ops
 from tests.test_report_data import make_results_survey
 

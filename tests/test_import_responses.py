@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cxalign.analysis import analyse_survey
+from cxalign.analysis import analyse_survey, importer
+from cxalign.analysis.importer import ImportProblem, ResponseImportError, import_responses
 from cxalign.extensions import db
 from cxalign.instruments.store import ensure_builtin_instrument
 from cxalign.models import (
@@ -16,8 +17,6 @@ from cxalign.models import (
     Survey,
     hash_token,
 )
-from cxalign.results import importer
-from cxalign.results.importer import ImportProblem, ResponseImportError, import_responses
 
 # Built-in items: LEAD_FOCUS_1 (5 points, no DK), AWARE_2 (5 points, DK offered),
 # CUST_VIEW_1 (7 points). Open questions: OPEN_EXEC_CHANGE (executives),

@@ -14,6 +14,15 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from cxalign.analysis import analyse_survey, data_version
+from cxalign.analysis.trends import (
+    WaveMeta,
+    alignment_se,
+    change_between,
+    se_from_ci,
+    series_data_version,
+    survey_trend,
+    trend_waves,
+)
 from cxalign.extensions import db
 from cxalign.instruments.store import (
     ensure_builtin_instrument,
@@ -23,15 +32,6 @@ from cxalign.instruments.store import (
 from cxalign.models import Organisation, Respondent, Response, SurveyStatus, utcnow
 from cxalign.reports import pdf as report_pdf
 from cxalign.reports.data import report_for_survey
-from cxalign.trends import (
-    WaveMeta,
-    alignment_se,
-    change_between,
-    se_from_ci,
-    series_data_version,
-    survey_trend,
-    trend_waves,
-)
 from tests.test_report_data import make_results_survey
 
 Z95 = 1.959963984540054  # Φ⁻¹(0.975)

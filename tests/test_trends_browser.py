@@ -7,10 +7,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
+from cxalign.analysis.trends import survey_trend
 from cxalign.demo import DEMO_EMAIL, DEMO_PASSWORD, WAVE_1_TITLE, WAVE_2_TITLE, seed_demo
 from cxalign.extensions import db
 from cxalign.models import Survey
-from cxalign.trends import survey_trend
 
 pytestmark = pytest.mark.browser
 

@@ -50,7 +50,7 @@ from cxalign.models import (
 )
 
 #: What an unanswered item and "don't know" look like: the import format's own markers
-#: (cxalign/results/importer.py), so that an export can be imported again.
+#: (cxalign/analysis/importer.py), so that an export can be imported again.
 DONT_KNOW = "DK"
 UNANSWERED = None
 RESPONDENT_COLUMN = "respondent"

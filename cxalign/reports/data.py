@@ -27,7 +27,7 @@ from cxalign.reports import charts
 from cxalign.scoring import DimensionGroupStats, DimensionResult, ItemGroupStats, ItemResult
 
 if TYPE_CHECKING:
-    from cxalign.trends import Trend
+    from cxalign.analysis.trends import Trend
 
 __all__ = [
     "CLASSIFICATION_LABELS",
@@ -339,7 +339,7 @@ class ReportData:
     comments: tuple[CommentSection, ...]
     notices: tuple[Notice, ...]  # warnings first
     counts: dict[str, int]  # dimensions per classification key, items per classification key
-    # Waves of the series up to this one (cxalign.trends); None unless two have results.
+    # Waves of the series up to this one (cxalign.analysis.trends); None unless two have results.
     trend: Trend | None = None
 
     @property
@@ -805,7 +805,7 @@ def build_report(
 ) -> ReportData:
     """The report view-model: every figure from ``analysis.result``, plus readings.
 
-    ``trend`` (from :func:`cxalign.trends.survey_trend`) is kept only when at least two
+    ``trend`` (from :func:`cxalign.analysis.trends.survey_trend`) is kept only when at least two
     waves have results: a single wave has nothing to compare with.
     """
     result = analysis.result
@@ -1015,7 +1015,7 @@ def report_for_survey(
 
     analysis = analysis or analyse_survey(survey)
     if trend is None and with_trend:
-        from cxalign.trends import survey_trend
+        from cxalign.analysis.trends import survey_trend
 
         trend = survey_trend(survey, analysis)
     return build_report(

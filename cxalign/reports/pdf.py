@@ -15,7 +15,7 @@ reaches the fetcher exactly as written, and nothing can turn into a network addr
 
 Caching. A rendered PDF is kept in the ``rendered_report`` table, one row per survey and
 paper size, keyed by the data version of the survey and of every earlier wave its trend
-section draws on (``cxalign.trends.series_data_version``: it changes with any answer,
+section draws on (``cxalign.analysis.trends.series_data_version``: it changes with any answer,
 comment or setting of any of those waves, and when a wave joins or leaves the series)
 plus a fingerprint of the report layout. Every worker and host shares it.
 """
@@ -41,10 +41,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from cxalign import ROOT
 from cxalign.analysis import SurveyAnalysis, analyse_survey
+from cxalign.analysis.trends import series_data_version, survey_trend
 from cxalign.extensions import db
 from cxalign.models import RenderedReport, Survey
 from cxalign.reports.data import ReportData, build_charts, report_for_survey
-from cxalign.trends import series_data_version, survey_trend
 
 __all__ = [
     "BASE_URL",

@@ -1,1 +1,1 @@
-"""results blueprint."""
+"""The results dashboard and its downloads (the PDF), for the people who may read them."""

@@ -11,12 +11,12 @@ from werkzeug.routing import BuildError
 
 from cxalign.access import get_survey_or_404
 from cxalign.analysis import analyse_survey
+from cxalign.analysis.trends import survey_trend
 from cxalign.extensions import db
 from cxalign.models import AuditEvent, Survey
 from cxalign.reports.data import build_charts, report_for_survey
 from cxalign.reports.pdf import PAPERS, get_report_pdf
 from cxalign.surveys.waves import next_waves, previous_wave
-from cxalign.trends import survey_trend
 
 bp = Blueprint("results", __name__, url_prefix="/surveys")
 

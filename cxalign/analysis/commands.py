@@ -39,7 +39,7 @@ def find_survey(survey_id: int) -> Survey:
 @click.argument("csv_path", metavar="FILE.csv")
 def import_responses_command(survey_id: int, csv_path: str) -> None:
     """Import completed questionnaires from a CSV file, all or nothing (see docs/api.md)."""
-    from cxalign.results.importer import ResponseImportError, import_responses
+    from cxalign.analysis.importer import ResponseImportError, import_responses
 
     survey = find_survey(survey_id)
     try:

@@ -36,9 +36,9 @@ import numpy as np
 from scipy import stats as sps
 
 from cxalign.analysis import SurveyAnalysis, analyse_survey, data_version
+from cxalign.analysis.series import series_of
 from cxalign.models import Survey, SurveyStatus
 from cxalign.scoring import GapResult
-from cxalign.surveys.waves import series_of
 
 __all__ = [
     "Change",
