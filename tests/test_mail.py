@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from cxalign.extensions import db
 from cxalign.mail import send_message
-from cxalign.models import EmailMessage
+from cxalign.models import EmailMessage, Organisation
 from cxalign.surveys import operations as ops
 from tests.test_surveys import opened
 
@@ -141,7 +141,7 @@ def test_an_unreachable_server_fails_every_message_without_crashing(
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
     monkeypatch.setitem(app.config, "MAIL_USE_TLS", False)
-    organisation = db.session.get(ops.Organisation, owner.current_organisation_id)
+    organisation = db.session.get(Organisation, owner.current_organisation_id)
     survey = opened(organisation, "a@example.com, executive\nb@example.com, cx")
     response = owner_client.post(f"/surveys/{survey.id}/invitations")
     assert response.status_code == 302

@@ -17,6 +17,7 @@ from cxalign.models import (
     Organisation,
     Respondent,
     Response,
+    Survey,
     SurveyStatus,
     hash_token,
     utcnow,
@@ -551,7 +552,7 @@ def test_cli_create_survey_prints_the_id_last(runner, organisation):
     )
     assert result.exit_code == 0, result.output
     survey_id = int(result.stdout.strip().splitlines()[-1])
-    survey = db.session.get(ops.Survey, survey_id)
+    survey = db.session.get(Survey, survey_id)
     assert survey.title == "From the CLI" and survey.anonymity_executive == 1
     assert survey.organisation_id == organisation.id and survey.instrument.is_builtin
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cxalign.extensions import db
-from cxalign.models import EmailMessage, Respondent, Role, Survey, utcnow
+from cxalign.models import EmailMessage, Instrument, Organisation, Respondent, Role, Survey, utcnow
 from cxalign.surveys import operations as ops
 from tests.test_surveys import add, new_survey, opened
 
@@ -25,7 +25,7 @@ NEW_SURVEY = {
 
 @pytest.fixture
 def organisation(owner):
-    return db.session.get(ops.Organisation, owner.current_organisation_id)
+    return db.session.get(Organisation, owner.current_organisation_id)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_owner_creates_a_survey_from_the_home_page(owner_client, organisation):
     assert 'href="/surveys/new"' in home.text and "New survey" in home.text
     form = owner_client.get("/surveys/new")
     assert "CX Executive Alignment Index (v1) · built-in" in form.text
-    instrument_id = db.session.scalar(select(ops.Instrument.id))
+    instrument_id = db.session.scalar(select(Instrument.id))
     response = owner_client.post("/surveys/new", data=NEW_SURVEY | {"instrument": instrument_id})
     survey = db.session.scalar(select(Survey))
     assert response.status_code == 302
@@ -124,7 +124,7 @@ def test_the_new_survey_form_keeps_the_instrument_it_offers(owner_client):
     """The built-in instrument added for the form is committed, so its id stays valid."""
     owner_client.get("/surveys/new")
     db.session.rollback()
-    offered = db.session.scalar(select(ops.Instrument))
+    offered = db.session.scalar(select(Instrument))
     assert offered is not None and offered.is_builtin
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cxalign.analysis import SurveyAnalysis, analyse_survey, results_document
+from cxalign.audit import audit
 from cxalign.exports import tables as t
 from cxalign.exports import writers as w
 from cxalign.models import Survey, User, utcnow
-from cxalign.surveys.operations import audit
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from cxalign.accounts import find_user, normalise_email
+from cxalign.audit import audit
 from cxalign.auth.passwords import password_problem
 from cxalign.extensions import db
 from cxalign.mail import send_message
@@ -36,7 +37,7 @@ from cxalign.models import (
     new_token,
     utcnow,
 )
-from cxalign.surveys.operations import audit, public_url
+from cxalign.surveys.operations import public_url
 
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_NAME_LENGTH = 200

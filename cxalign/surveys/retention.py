@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 
+from cxalign.audit import audit
 from cxalign.extensions import db
 from cxalign.models import (
     EmailMessage,
@@ -48,7 +49,7 @@ from cxalign.models import (
     new_token,
     utcnow,
 )
-from cxalign.surveys.operations import SurveyError, audit
+from cxalign.surveys.operations import SurveyError
 
 MIN_RETENTION_DAYS = 1
 MAX_RETENTION_DAYS = 3650

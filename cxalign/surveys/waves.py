@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from cxalign.analysis.series import series_of, wave_order_key
+from cxalign.audit import audit
 from cxalign.extensions import db
 from cxalign.models import (
     Instrument,
@@ -28,11 +29,10 @@ from cxalign.models import (
 )
 from cxalign.surveys.operations import (
     SurveyError,
-    _check_instrument,
-    _secret,
-    _survey_target,
-    audit,
+    check_instrument,
     create_survey,
+    secret_key,
+    survey_target,
 )
 
 # Respondents the owner put on the list themselves. People who joined through an open
@@ -146,7 +146,7 @@ def start_next_wave(
             "A draft has not run yet, so it cannot have a next wave: open it, or edit it."
         )
     instrument = instrument or survey.instrument
-    _check_instrument(survey.organisation, instrument)
+    check_instrument(survey.organisation, instrument)
     shared = shared_dimension_codes(survey.instrument, instrument)
     if not shared:
         raise SurveyError(
@@ -182,7 +182,7 @@ def start_next_wave(
 
     carried = 0
     if carry_over_respondents:
-        secret = _secret()
+        secret = secret_key()
         for person in carried_respondents(survey):
             respondent = Respondent(
                 survey=wave,
@@ -201,7 +201,7 @@ def start_next_wave(
         survey.organisation_id,
         user,
         "survey.next_wave_started",
-        _survey_target(wave),
+        survey_target(wave),
         previous_survey_id=survey.id,
         series_key=wave.series_key,
         instrument_id=instrument.id,
