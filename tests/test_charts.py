@@ -15,8 +15,6 @@ from cxalign.reports.charts import (
     GapBar,
     IPPoint,
     TrendSeries,
-    _text_width,
-    _wrap,
     distribution_bar,
     distribution_legend,
     diverging_gap_chart,
@@ -25,6 +23,8 @@ from cxalign.reports.charts import (
     importance_performance_chart,
     trend_line_chart,
 )
+from cxalign.reports.charts.svg import text_width as _text_width
+from cxalign.reports.charts.svg import wrap as _wrap
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(1)</script>"
