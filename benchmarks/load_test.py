@@ -12,7 +12,7 @@ PostgreSQL server of ``--database-url``, dropped afterwards), starts the app wit
 127.0.0.1, seeds an open survey with N respondents, and drives them through every page
 with C concurrent clients, like browsers: each page is fetched (form and CSRF token,
 cookies kept per respondent) and then saved. Next to each wave of saves it runs the same
-number of requests to the *floor* (``cxalign/benchfloor.py``: the same rows inserted with
+number of requests to the *floor* (``benchmarks/floor.py``: the same rows inserted with
 plain SQLAlchemy, no lookup, validation or CSRF) with the same C clients. See
 ``benchmarks/loadlib.py`` for the details and ``benchmarks/README.md`` for figures.
 

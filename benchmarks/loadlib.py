@@ -6,7 +6,7 @@ One run:
    the PostgreSQL server of a URL (dropped afterwards).
 2. :class:`Server` starts the app the way production does, ``scripts/serve`` (``flask db
    upgrade``, then gunicorn with ``gunicorn.conf.py``) on a free port of 127.0.0.1, with
-   the benchmark floor switched on (``CXALIGN_BENCH_FLOOR=1``).
+   the benchmark floor added (``benchmarks/floor.py``).
 3. :func:`seed` adds an organisation, an open survey on the built-in instrument and N
    respondents with personal links (bulk inserts), plus N "floor" respondents in a second
    survey, whose rows only the floor endpoint writes.
@@ -166,7 +166,7 @@ class Server:
             DATABASE_URL=self.database_url,
             SECRET_KEY=self.secret_key,
             CXALIGN_ENV="development",  # the floor is refused in production; nothing else differs
-            CXALIGN_BENCH_FLOOR="1",
+            CXALIGN_WSGI_APP="benchmarks.floor:create_app()",
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
             PYTHON=sys.executable,
             PYTHONUNBUFFERED="1",
@@ -191,7 +191,7 @@ class Server:
         self.port = free_port()
         command = [str(REPO / "scripts" / "serve")]
         if self.app_spec:
-            # scripts/serve always serves app:create_app(); tests may serve a variant.
+            # Tests may serve a variant of the app directly.
             command = [
                 sys.executable,
                 "-m",

@@ -62,10 +62,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     for module in OPTIONAL_BLUEPRINTS:
         register_feature(app, module)
-    if app.config.get("BENCH_FLOOR"):
-        from cxalign.benchfloor import register as register_bench_floor
-
-        register_bench_floor(app)
 
 
 # Feature blueprints, each in its own package with a ``routes.bp``.

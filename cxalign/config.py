@@ -53,11 +53,6 @@ def load_config(instance_path: str) -> dict:
             )
         secret_key = instance_secret_key(instance_path)
 
-    # The benchmark floor (cxalign/benchfloor.py) writes rows unchecked: never in production.
-    bench_floor = _bool("CXALIGN_BENCH_FLOOR")
-    if bench_floor and production:
-        raise RuntimeError("CXALIGN_BENCH_FLOOR is for benchmarks only; unset it in production")
-
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "cxalign.db")
     )
@@ -95,5 +90,4 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
-        "BENCH_FLOOR": bench_floor,
     }

@@ -1,13 +1,12 @@
-"""The load test's floor endpoint exists only when asked for, and never in production."""
+"""The load test's floor endpoint lives outside the product and never runs in production."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from cxalign import create_app
-from cxalign.benchfloor import FLOOR_PATH
-from cxalign.config import load_config
+from benchmarks import floor
+from benchmarks.floor import FLOOR_PATH
 from cxalign.extensions import db
 from cxalign.models import Response
 from cxalign.respond.answers import page_plan
@@ -19,36 +18,24 @@ def floor_rules(app) -> list[str]:
     return [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("bench")]
 
 
-def test_the_floor_is_absent_by_default(app, client, tmp_path, monkeypatch):
-    assert app.config["BENCH_FLOOR"] is False
+def test_the_product_app_never_has_the_floor(app, client, tmp_path, monkeypatch):
     assert floor_rules(app) == []
     assert client.post(FLOOR_PATH, data={"respondent": 1, "item": [1]}).status_code == 404
-    monkeypatch.delenv("CXALIGN_BENCH_FLOOR", raising=False)
-    assert load_config(str(tmp_path))["BENCH_FLOOR"] is False
-
-
-def test_the_environment_switches_it_on(tmp_path, monkeypatch):
+    # The setting that once switched it on inside the product does nothing any more.
     monkeypatch.setenv("CXALIGN_BENCH_FLOOR", "1")
-    monkeypatch.delenv("CXALIGN_ENV", raising=False)
-    assert load_config(str(tmp_path))["BENCH_FLOOR"] is True
+    assert floor_rules(make_test_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)) == []
 
 
-def test_production_refuses_the_floor(tmp_path, monkeypatch):
-    monkeypatch.setenv("CXALIGN_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 64)
-    monkeypatch.setenv("CXALIGN_BENCH_FLOOR", "1")
-    with pytest.raises(RuntimeError, match="CXALIGN_BENCH_FLOOR"):
-        load_config(str(tmp_path))
-    # Nor can a config mapping sneak it past the environment check.
-    monkeypatch.delenv("CXALIGN_BENCH_FLOOR")
+def test_production_refuses_the_floor():
     with pytest.raises(RuntimeError, match="cannot be enabled in production"):
-        create_app({"CXALIGN_ENV": "production", "BENCH_FLOOR": True, "SECRET_KEY": "x" * 64})
+        floor.create_app({"CXALIGN_ENV": "production", "SECRET_KEY": "x" * 64})
 
 
 def test_the_floor_inserts_a_page_of_rows_without_csrf(app, tmp_path):
     floor_app = make_test_app(
-        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, BENCH_FLOOR=True, WTF_CSRF_ENABLED=True
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, WTF_CSRF_ENABLED=True
     )
+    floor.register(floor_app)
     assert floor_rules(floor_app) == [FLOOR_PATH]
     survey = make_survey()
     respondent, _token = make_respondent(survey)

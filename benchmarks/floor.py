@@ -6,8 +6,9 @@ instrument, no form, no CSRF, no validation. ``benchmarks/load_test.py`` times i
 same server and database as the real answer-saving request, so the real request's cost
 can be read against what Flask, the WSGI server and the database cost on their own.
 
-It writes whatever it is given, so it exists only when ``BENCH_FLOOR`` is set
-(``CXALIGN_BENCH_FLOOR=1``), which is off by default and refused in production.
+It writes whatever it is given, so it lives here, outside the product package: only the
+load test serves it (``CXALIGN_WSGI_APP='benchmarks.floor:create_app()' scripts/serve``),
+and it refuses to start in production.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, request
 from sqlalchemy import insert
 
+import cxalign
 from cxalign.extensions import csrf, db
 from cxalign.models import Response, utcnow
 from cxalign.security import database_int
@@ -53,3 +55,10 @@ def register(app: Flask) -> None:
     if app.config.get("CXALIGN_ENV") == "production":
         raise RuntimeError("the benchmark floor cannot be enabled in production")
     app.register_blueprint(bp)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The product's app with the floor added: what the load test serves."""
+    app = cxalign.create_app(test_config)
+    register(app)
+    return app
