@@ -9,7 +9,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from cxalign.extensions import db
 from cxalign.security import record_id
 
 cli = AppGroup("cxalign", help="cxalign commands: demo data, surveys, scoring, reports.")
@@ -38,21 +37,6 @@ class RecordId(click.ParamType):
 RECORD_ID = RecordId()
 
 
-@cli.command("demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
-def demo_command(if_empty: bool) -> None:
-    """Seed a demo organisation (with a closed, scored survey) and print its login."""
-    from cxalign.demo import DEMO_EMAIL, DEMO_PASSWORD, database_is_empty, seed_demo
-
-    if if_empty and not database_is_empty():
-        click.echo("Database already has data; demo not loaded.")
-        return
-    organisation = seed_demo()
-    db.session.commit()
-    click.echo(f"Demo organisation: {organisation.name}")
-    click.echo(f"Log in at http://127.0.0.1:5000/auth/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
-
-
 def register_feature_commands() -> None:
     """Feature packages add their commands to ``cli`` in their own ``commands`` module."""
     import importlib
@@ -62,6 +46,7 @@ def register_feature_commands() -> None:
 
 
 COMMAND_MODULES = (
+    "cxalign.demo.commands",
     "cxalign.surveys.commands",
     "cxalign.analysis.commands",
     "cxalign.reports.commands",
