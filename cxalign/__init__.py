@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from cxalign.config import ROOT
 
 
 def create_app(test_config: dict | None = None) -> Flask:

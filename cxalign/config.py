@@ -11,6 +11,9 @@ import os
 import secrets
 from pathlib import Path
 
+# The repository: templates/, static/, migrations/ and docs/ sit beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)

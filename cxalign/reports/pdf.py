@@ -39,9 +39,9 @@ from sqlalchemy import delete, insert, select
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from cxalign import ROOT
 from cxalign.analysis import SurveyAnalysis, analyse_survey
 from cxalign.analysis.trends import series_data_version, survey_trend
+from cxalign.config import ROOT
 from cxalign.extensions import db
 from cxalign.models import RenderedReport, Survey
 from cxalign.reports.data import ReportData, build_charts, report_for_survey
@@ -75,7 +75,7 @@ LAYOUT_FILES = (
     ROOT / "static" / "css" / "report.css",
     METHODOLOGY,
     Path(__file__).parent,
-    ROOT / "cxalign" / "trends.py",
+    ROOT / "cxalign" / "analysis" / "trends.py",
 )
 
 
@@ -251,7 +251,8 @@ def _layout_fingerprint() -> str:
     """Changes when a report template, its stylesheet, the methodology or this code does."""
     parts = [REPORT_FORMAT, weasyprint.__version__]
     for root in LAYOUT_FILES:
-        paths = sorted(root.glob("*.*")) if root.is_dir() else [root]
+        # Recursive: the charts are a package inside reports/.
+        paths = sorted(root.rglob("*.*")) if root.is_dir() else [root]
         for path in paths:
             if path.suffix not in LAYOUT_SUFFIXES:
                 continue
@@ -259,7 +260,7 @@ def _layout_fingerprint() -> str:
                 stat = path.stat()
             except OSError:
                 continue
-            parts.append(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
+            parts.append(f"{path.relative_to(ROOT)}:{stat.st_mtime_ns}:{stat.st_size}")
     return "\n".join(parts)
 
 
