@@ -121,20 +121,29 @@ def _ensure_builtin() -> Instrument:
 # Saving ------------------------------------------------------------------------
 
 
-def _saved(before: Instrument, after: Instrument, message: str) -> None:
-    """Commit an edit and tell the owner where it went."""
-    db.session.commit()
+def _saved(before: Instrument, after: Instrument, message: str, anchor: str | None = None):
+    """Commit an edit, tell the owner where it went, and show it in the editor.
+
+    When a concurrent change makes the commit fail, nothing is saved and the owner is told
+    to look again (``after`` may be a new version that no longer exists).
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(CONCURRENT_CHANGE, "error")
+        return redirect(url_for("instruments.edit", instrument_id=before.id))
     notice = ops.new_version_notice(before, after)
     if notice:
         flash(notice, "warning")
     flash(message, "success")
+    return redirect(_edit_url(after, anchor))
 
 
-def _commit_or_retry(instrument: Instrument):
-    """The redirect to use when a concurrent change made the commit fail."""
-    db.session.rollback()
-    flash(CONCURRENT_CHANGE, "error")
-    return redirect(url_for("instruments.edit", instrument_id=instrument.id))
+def _refused(instrument: Instrument, error: ops.InstrumentEditError, anchor: str):
+    """A move or removal the rules refuse: say why, back where it was asked."""
+    flash(" ".join(error.problems), "error")
+    return redirect(_edit_url(instrument, anchor))
 
 
 def _edit_url(instrument: Instrument, anchor: str | None = None) -> str:
@@ -406,11 +415,7 @@ def details(instrument_id: int):
         except ops.InstrumentEditError as error:
             form.form_errors.extend(error.problems)
         else:
-            try:
-                _saved(instrument, saved, "Details saved.")
-            except IntegrityError:
-                return _commit_or_retry(instrument)
-            return redirect(_edit_url(saved))
+            return _saved(instrument, saved, "Details saved.")
     return _form_page("instruments/details.html", form, instrument)
 
 
@@ -461,11 +466,9 @@ def new_item(instrument_id: int):
         except ops.InstrumentEditError as error:
             _show_edit_error(form, error, item_form=form)
         else:
-            try:
-                _saved(instrument, saved.instrument, f"Item {saved.code} added.")
-            except IntegrityError:
-                return _commit_or_retry(instrument)
-            return redirect(_edit_url(saved.instrument, f"item-{saved.code}"))
+            return _saved(
+                instrument, saved.instrument, f"Item {saved.code} added.", f"item-{saved.code}"
+            )
     return _form_page("instruments/item_form.html", form, instrument, dimension=dimension)
 
 
@@ -489,11 +492,9 @@ def edit_item(instrument_id: int, item_id: int):
         except ops.InstrumentEditError as error:
             _show_edit_error(form, error, item_form=form)
         else:
-            try:
-                _saved(instrument, saved.instrument, f"Item {saved.code} saved.")
-            except IntegrityError:
-                return _commit_or_retry(instrument)
-            return redirect(_edit_url(saved.instrument, f"item-{saved.code}"))
+            return _saved(
+                instrument, saved.instrument, f"Item {saved.code} saved.", f"item-{saved.code}"
+            )
     return _form_page(
         "instruments/item_form.html", form, instrument, dimension=item.dimension, item=item
     )
@@ -513,17 +514,13 @@ def move_item(instrument_id: int, item_id: int):
     try:
         saved = ops.move_item(item, offset, user=current_user)
     except ops.InstrumentEditError as error:
-        flash(" ".join(error.problems), "error")
-        return redirect(_edit_url(instrument, f"item-{item.code}"))
-    try:
-        _saved(
-            instrument,
-            saved.instrument,
-            f"Item {saved.code} moved {'up' if offset < 0 else 'down'}.",
-        )
-    except IntegrityError:
-        return _commit_or_retry(instrument)
-    return redirect(_edit_url(saved.instrument, f"item-{saved.code}"))
+        return _refused(instrument, error, f"item-{item.code}")
+    return _saved(
+        instrument,
+        saved.instrument,
+        f"Item {saved.code} moved {'up' if offset < 0 else 'down'}.",
+        f"item-{saved.code}",
+    )
 
 
 @bp.post("/<int:instrument_id>/items/<int:item_id>/remove")
@@ -536,13 +533,8 @@ def remove_item(instrument_id: int, item_id: int):
     try:
         saved = ops.remove_item(item, user=current_user)
     except ops.InstrumentEditError as error:
-        flash(" ".join(error.problems), "error")
-        return redirect(_edit_url(instrument, f"item-{code}"))
-    try:
-        _saved(instrument, saved, f"Item {code} removed.")
-    except IntegrityError:
-        return _commit_or_retry(instrument)
-    return redirect(_edit_url(saved, f"dimension-{dimension_code}"))
+        return _refused(instrument, error, f"item-{code}")
+    return _saved(instrument, saved, f"Item {code} removed.", f"dimension-{dimension_code}")
 
 
 # Dimensions ------------------------------------------------------------------------
@@ -564,11 +556,12 @@ def new_dimension(instrument_id: int):
         except ops.InstrumentEditError as error:
             _show_edit_error(form, error, item_form=form.item.form, dimension_form=form)
         else:
-            try:
-                _saved(instrument, saved.instrument, f"Dimension “{saved.name}” added.")
-            except IntegrityError:
-                return _commit_or_retry(instrument)
-            return redirect(_edit_url(saved.instrument, f"dimension-{saved.code}"))
+            return _saved(
+                instrument,
+                saved.instrument,
+                f"Dimension “{saved.name}” added.",
+                f"dimension-{saved.code}",
+            )
     return _form_page("instruments/dimension_form.html", form, instrument, dimension=None)
 
 
@@ -583,11 +576,12 @@ def edit_dimension(instrument_id: int):
         except ops.InstrumentEditError as error:
             _show_edit_error(form, error, dimension_form=form)
         else:
-            try:
-                _saved(instrument, saved.instrument, f"Dimension “{saved.name}” saved.")
-            except IntegrityError:
-                return _commit_or_retry(instrument)
-            return redirect(_edit_url(saved.instrument, f"dimension-{saved.code}"))
+            return _saved(
+                instrument,
+                saved.instrument,
+                f"Dimension “{saved.name}” saved.",
+                f"dimension-{saved.code}",
+            )
     return _form_page("instruments/dimension_form.html", form, instrument, dimension=dimension)
 
 
@@ -600,17 +594,13 @@ def move_dimension(instrument_id: int):
     try:
         saved = ops.move_dimension(dimension, offset, user=current_user)
     except ops.InstrumentEditError as error:
-        flash(" ".join(error.problems), "error")
-        return redirect(_edit_url(instrument, f"dimension-{dimension.code}"))
-    try:
-        _saved(
-            instrument,
-            saved.instrument,
-            f"Dimension “{saved.name}” moved {'up' if offset < 0 else 'down'}.",
-        )
-    except IntegrityError:
-        return _commit_or_retry(instrument)
-    return redirect(_edit_url(saved.instrument, f"dimension-{saved.code}"))
+        return _refused(instrument, error, f"dimension-{dimension.code}")
+    return _saved(
+        instrument,
+        saved.instrument,
+        f"Dimension “{saved.name}” moved {'up' if offset < 0 else 'down'}.",
+        f"dimension-{saved.code}",
+    )
 
 
 @bp.post("/<int:instrument_id>/dimensions/remove")
@@ -624,14 +614,9 @@ def remove_dimension(instrument_id: int):
     try:
         saved = ops.remove_dimension(dimension, user=current_user)
     except ops.InstrumentEditError as error:
-        flash(" ".join(error.problems), "error")
-        return redirect(_edit_url(instrument, f"dimension-{dimension.code}"))
-    try:
-        _saved(
-            instrument,
-            saved,
-            f"Dimension “{name}” removed with its {count} item{'s' if count != 1 else ''}.",
-        )
-    except IntegrityError:
-        return _commit_or_retry(instrument)
-    return redirect(_edit_url(saved))
+        return _refused(instrument, error, f"dimension-{dimension.code}")
+    return _saved(
+        instrument,
+        saved,
+        f"Dimension “{name}” removed with its {count} item{'s' if count != 1 else ''}.",
+    )
